@@ -1,0 +1,185 @@
+//! What translation adds to a request, on the seed documents (tests/fixtures/seeds/).
+//!
+//! For each of the six style directions a→b:
+//! - `request/a->b`: the `a` PUT seed body → `b` (`translate_request` with `drop_all`, so
+//!   fields `b` cannot hold are dropped instead of refused). `value` starts from a parsed
+//!   document; `bytes` is what the gateway does: bytes → parse → translate (both schemas
+//!   checked) → serialize.
+//! - `response/a->b`: the `a` seed response → a `b` success document (`read_response` +
+//!   `render_response`), `value` and `bytes` as above.
+//!
+//! Baselines: `floor/<seed>` is serde_json parse + serialize of the same bytes (the least any
+//! JSON-rewriting proxy pays), and `validate/<style>` is the request schema check alone.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dragoman::translate::{Method, RuleSet, StyleId, WritePolicy};
+use serde_json::Value;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const STYLES: [&str; 3] = ["envelope", "camel", "snake"];
+
+/// The UUID the envelope GET seed's id is replaced with, so it fits the UUID styles.
+const UUID_ID: &str = "user_3c90c3cc-0d44-4b50-8888-8dd25736052a";
+
+struct Seed {
+    name: &'static str,
+    bytes: Vec<u8>,
+    value: Value,
+}
+
+fn load(name: &'static str) -> Seed {
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "fixtures",
+        "seeds",
+        name,
+    ]
+    .iter()
+    .collect::<PathBuf>()
+    .with_extension("json");
+    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut value: Value = serde_json::from_slice(&text).expect("a seed is JSON");
+    if name == "envelope-get-response" {
+        value["data"]["id"] = Value::String(UUID_ID.to_owned());
+    }
+    // Compact bytes, as a client or backend would send them.
+    let bytes = serde_json::to_vec(&value).expect("serialize");
+    Seed { name, bytes, value }
+}
+
+fn request_seed(style: &str) -> &'static str {
+    match style {
+        "envelope" => "envelope-put-request",
+        "camel" => "camel-put-request",
+        "snake" => "snake-put-request",
+        other => panic!("no request seed for {other}"),
+    }
+}
+
+fn response_seed(style: &str) -> &'static str {
+    match style {
+        "envelope" => "envelope-get-response",
+        "camel" => "camel-put-response",
+        "snake" => "snake-put-response",
+        other => panic!("no response seed for {other}"),
+    }
+}
+
+const REQUEST_ID: &str = "req_0123456789abcdef0123456789abcdef";
+const TIMESTAMP: &str = "2024-01-20T09:15:00Z";
+
+fn response_bytes(rules: &RuleSet, from: StyleId, to: StyleId, input: &[u8]) -> Vec<u8> {
+    let doc: Value = serde_json::from_slice(input).expect("parse");
+    let canon = rules.read_response(from, &doc).expect("read");
+    let out = rules
+        .render_response(to, &canon, Method::Get, REQUEST_ID, TIMESTAMP)
+        .expect("render");
+    serde_json::to_vec(&out.body).expect("serialize")
+}
+
+fn benches(c: &mut Criterion) {
+    let rules = RuleSet::builtin().expect("the built-in rules load");
+    let id = |name: &str| rules.style_id(name).expect("a shipped style");
+    let policy = WritePolicy {
+        drop: Vec::new(),
+        drop_all: true,
+    };
+
+    for from in STYLES {
+        for to in STYLES {
+            if from == to {
+                continue;
+            }
+            let (a, b) = (id(from), id(to));
+
+            let seed = load(request_seed(from));
+            rules
+                .translate_request(a, b, &seed.value, &policy)
+                .unwrap_or_else(|e| panic!("request {from}->{to}: {e}"));
+            let mut g = c.benchmark_group(format!("request/{from}->{to}"));
+            g.throughput(Throughput::Bytes(seed.bytes.len() as u64));
+            g.bench_function("value", |bench| {
+                bench.iter(|| {
+                    rules
+                        .translate_request(a, b, black_box(&seed.value), &policy)
+                        .expect("translate")
+                })
+            });
+            g.bench_function("bytes", |bench| {
+                bench.iter(|| {
+                    let doc: Value = serde_json::from_slice(black_box(&seed.bytes)).expect("parse");
+                    let out = rules
+                        .translate_request(a, b, &doc, &policy)
+                        .expect("translate");
+                    serde_json::to_vec(&out.body).expect("serialize")
+                })
+            });
+            g.finish();
+
+            let seed = load(response_seed(from));
+            response_bytes(&rules, a, b, &seed.bytes);
+            let mut g = c.benchmark_group(format!("response/{from}->{to}"));
+            g.throughput(Throughput::Bytes(seed.bytes.len() as u64));
+            g.bench_function("value", |bench| {
+                bench.iter(|| {
+                    let canon = rules
+                        .read_response(a, black_box(&seed.value))
+                        .expect("read");
+                    rules
+                        .render_response(b, &canon, Method::Get, REQUEST_ID, TIMESTAMP)
+                        .expect("render")
+                })
+            });
+            g.bench_function("bytes", |bench| {
+                bench.iter(|| response_bytes(&rules, a, b, black_box(&seed.bytes)))
+            });
+            g.finish();
+        }
+    }
+
+    let mut seeds: Vec<&'static str> = STYLES.iter().map(|s| request_seed(s)).collect();
+    seeds.extend(STYLES.iter().map(|s| response_seed(s)));
+    for name in seeds {
+        let seed = load(name);
+        let mut g = c.benchmark_group(format!("floor/{}", seed.name));
+        g.throughput(Throughput::Bytes(seed.bytes.len() as u64));
+        g.bench_function("parse+serialize", |bench| {
+            bench.iter(|| {
+                let doc: Value = serde_json::from_slice(black_box(&seed.bytes)).expect("parse");
+                serde_json::to_vec(&doc).expect("serialize")
+            })
+        });
+        g.finish();
+    }
+
+    for style in STYLES {
+        let seed = load(request_seed(style));
+        let schema = &rules.style(id(style)).schemas.request;
+        assert!(
+            schema.is_valid(&seed.value),
+            "{style} request seed is valid"
+        );
+        let mut g = c.benchmark_group(format!("validate/{style}"));
+        g.bench_function("request-schema", |bench| {
+            bench.iter(|| schema.is_valid(black_box(&seed.value)))
+        });
+        g.finish();
+    }
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(40)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = translate;
+    config = config();
+    targets = benches
+}
+criterion_main!(translate);

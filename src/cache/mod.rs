@@ -1,0 +1,387 @@
+//! The GET cache: moka, bounded in bytes, TTL'd per entry, coalescing concurrent misses.
+//!
+//! **What an entry holds.** The upstream's document after validation, in canonical form
+//! (`Arc<Canonical>`), not client-style bytes. One entry therefore serves every client style
+//! reading that user through any route to the same upstream, a PUT through any route evicts
+//! the one entry there is, and the per-response values (`meta.request_id`,
+//! `meta.timestamp`, `X-Request-Id`) are rendered fresh on every hit because they were never
+//! stored. Rendering a hit costs one serialisation of a small document, no upstream call and
+//! no JSON parse.
+//!
+//! **Keys.** (upstream, canonical user id, partition). Partition 0 holds what was fetched
+//! with the upstream's own configured credential, which every authorised client shares. A
+//! route that forwards the client's credential upstream gets a partition per credential
+//! (a hash of it), so no client reads what was fetched with another's credential.
+//!
+//! **Freshness.** TTL per entry: the route's TTL, capped by the upstream's `max-age`;
+//! `no-store`/`private` responses are not stored. A successful PUT evicts every partition of
+//! that user on that upstream before its response is written, and marks fills that were in
+//! flight during the write as not storable (they may carry the old document).
+
+use crate::translate::Canonical;
+use moka::future::Cache;
+use moka::notification::RemovalCause;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub upstream: u16,
+    pub id: Arc<str>,
+    pub partition: u64,
+}
+
+/// A cached user.
+#[derive(Debug)]
+pub struct Entry {
+    pub user: Arc<Canonical>,
+    pub stored: Instant,
+    ttl: Duration,
+}
+
+impl Entry {
+    /// Seconds since the upstream answered, for the `Age` header.
+    pub fn age_secs(&self) -> u64 {
+        self.stored.elapsed().as_secs()
+    }
+}
+
+/// What one upstream fetch produced.
+pub struct Fetched {
+    pub user: Arc<Canonical>,
+    /// The upstream's `Cache-Control`: `None` = not storable; `Some(d)` caps the TTL.
+    pub storable_for: Option<Duration>,
+}
+
+/// Why a coalesced fetch gave no storable entry; shared with every waiter.
+#[derive(Debug)]
+pub enum Unstored<E> {
+    Failed(E),
+    /// Fetched fine but not to be stored (no-store, a write raced it): still the answer.
+    Uncacheable(Arc<Canonical>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+    Bypass,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "HIT",
+            CacheStatus::Miss => "MISS",
+            CacheStatus::Bypass => "BYPASS",
+        }
+    }
+}
+
+struct PerEntryTtl;
+
+impl moka::Expiry<CacheKey, Arc<Entry>> for PerEntryTtl {
+    fn expire_after_create(
+        &self,
+        _k: &CacheKey,
+        v: &Arc<Entry>,
+        _now: Instant,
+    ) -> Option<Duration> {
+        Some(v.ttl)
+    }
+}
+
+/// Counters the cache reports to metrics.
+#[derive(Debug, Default)]
+pub struct Evictions {
+    pub expired: AtomicU64,
+    pub explicit: AtomicU64,
+    pub size: AtomicU64,
+    pub replaced: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct UserCache {
+    inner: Cache<CacheKey, Arc<Entry>>,
+    /// Per upstream: bumped by every successful write, so fills that overlapped it are not stored.
+    writes: Arc<Vec<AtomicU64>>,
+    /// Per upstream: whether any route forwards client credentials (partitions other than 0).
+    partitioned: Arc<Vec<bool>>,
+    pub evictions: Arc<Evictions>,
+}
+
+impl UserCache {
+    pub fn new(max_bytes: u64, partitioned: Vec<bool>) -> Self {
+        let evictions = Arc::new(Evictions::default());
+        let ev = evictions.clone();
+        let inner = Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|k: &CacheKey, v: &Arc<Entry>| {
+                (k.id.len() + v.user.weight() + 96).min(u32::MAX as usize) as u32
+            })
+            .expire_after(PerEntryTtl)
+            .support_invalidation_closures()
+            .eviction_listener(move |_k, _v, cause| {
+                let c = match cause {
+                    RemovalCause::Expired => &ev.expired,
+                    RemovalCause::Explicit => &ev.explicit,
+                    RemovalCause::Size => &ev.size,
+                    RemovalCause::Replaced => &ev.replaced,
+                };
+                c.fetch_add(1, Ordering::Relaxed);
+            })
+            .build();
+        let writes = Arc::new((0..partitioned.len()).map(|_| AtomicU64::new(0)).collect());
+        Self {
+            inner,
+            writes,
+            partitioned: Arc::new(partitioned),
+            evictions,
+        }
+    }
+
+    /// The partition for a forwarded credential (0 is the upstream's own credential).
+    pub fn partition_for(credential: &str) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        "dragoman-partition".hash(&mut h);
+        credential.hash(&mut h);
+        h.finish() | 1
+    }
+
+    pub async fn get(&self, key: &CacheKey) -> Option<Arc<Entry>> {
+        self.inner.get(key).await
+    }
+
+    /// The cached user, or the result of `fetch` — run once however many callers miss the
+    /// same key at the same time; the others wait for it and share its result or error.
+    pub async fn get_or_fetch<E, F>(
+        &self,
+        key: CacheKey,
+        ttl: Duration,
+        fetch: F,
+    ) -> Result<(Arc<Entry>, CacheStatus), Arc<Unstored<E>>>
+    where
+        E: Send + Sync + 'static,
+        F: std::future::Future<Output = Result<Fetched, E>>,
+    {
+        let upstream = key.upstream as usize;
+        let writes_before = self.writes_seen(upstream);
+        let entry = self
+            .inner
+            .entry(key)
+            .or_try_insert_with(async {
+                let fetched = fetch.await.map_err(Unstored::Failed)?;
+                let raced = self.writes_seen(upstream) != writes_before;
+                match fetched.storable_for {
+                    Some(max_age) if !raced && !max_age.is_zero() => Ok(Arc::new(Entry {
+                        user: fetched.user,
+                        stored: Instant::now(),
+                        ttl: ttl.min(max_age),
+                    })),
+                    _ => Err(Unstored::Uncacheable(fetched.user)),
+                }
+            })
+            .await?;
+        let status = if entry.is_fresh() {
+            CacheStatus::Miss
+        } else {
+            CacheStatus::Hit
+        };
+        Ok((entry.into_value(), status))
+    }
+
+    /// Stores a user fetched outside the cache (a `no-cache` refresh).
+    pub async fn put(&self, key: CacheKey, user: Arc<Canonical>, ttl: Duration) {
+        if !ttl.is_zero() {
+            let entry = Arc::new(Entry {
+                user,
+                stored: Instant::now(),
+                ttl,
+            });
+            self.inner.insert(key, entry).await;
+        }
+    }
+
+    fn writes_seen(&self, upstream: usize) -> u64 {
+        self.writes
+            .get(upstream)
+            .map_or(0, |w| w.load(Ordering::Acquire))
+    }
+
+    /// Evicts every partition of a user on an upstream (after a successful write).
+    pub async fn evict_user(&self, upstream: u16, id: &str) {
+        if let Some(w) = self.writes.get(upstream as usize) {
+            w.fetch_add(1, Ordering::AcqRel);
+        }
+        let key = CacheKey {
+            upstream,
+            id: Arc::from(id),
+            partition: 0,
+        };
+        self.inner.invalidate(&key).await;
+        if self
+            .partitioned
+            .get(upstream as usize)
+            .copied()
+            .unwrap_or(false)
+        {
+            let id: Arc<str> = Arc::from(id);
+            let _ = self
+                .inner
+                .invalidate_entries_if(move |k, _| k.upstream == upstream && k.id == id);
+        }
+    }
+
+    /// Purges everything (admin).
+    pub fn purge_all(&self) {
+        for w in self.writes.iter() {
+            w.fetch_add(1, Ordering::AcqRel);
+        }
+        self.inner.invalidate_all();
+    }
+
+    pub fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+
+    pub fn weighted_size(&self) -> u64 {
+        self.inner.weighted_size()
+    }
+
+    pub async fn run_pending_tasks(&self) {
+        self.inner.run_pending_tasks().await;
+    }
+}
+
+/// Reads `Cache-Control`: `None` when the response must not be stored, else the cap.
+pub fn storable_for(cache_control: Option<&str>) -> Option<Duration> {
+    let Some(cc) = cache_control else {
+        return Some(Duration::MAX);
+    };
+    let mut cap = Duration::MAX;
+    for directive in cc.split(',') {
+        let d = directive.trim().to_ascii_lowercase();
+        if d == "no-store" || d == "private" || d == "no-cache" {
+            return None;
+        }
+        if let Some(v) = d
+            .strip_prefix("max-age=")
+            .or_else(|| d.strip_prefix("s-maxage="))
+        {
+            match v.trim_matches('"').parse::<u64>() {
+                Ok(secs) => cap = cap.min(Duration::from_secs(secs)),
+                Err(_) => return None,
+            }
+        }
+    }
+    Some(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::Registry;
+
+    fn user() -> Arc<Canonical> {
+        Arc::new(Canonical::new(&Registry::default()))
+    }
+
+    fn key(id: &str, partition: u64) -> CacheKey {
+        CacheKey {
+            upstream: 0,
+            id: Arc::from(id),
+            partition,
+        }
+    }
+
+    #[test]
+    fn cache_control_decides_what_is_stored_and_for_how_long() {
+        assert_eq!(storable_for(None), Some(Duration::MAX));
+        assert_eq!(storable_for(Some("no-store")), None);
+        assert_eq!(storable_for(Some("Private, max-age=60")), None);
+        assert_eq!(
+            storable_for(Some("public, max-age=10")),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(storable_for(Some("max-age=0")), Some(Duration::ZERO));
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_run_one_fetch_and_share_it() {
+        let cache = UserCache::new(1 << 20, vec![false]);
+        let runs = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let (cache, runs) = (cache.clone(), runs.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_fetch::<String, _>(key("a", 0), Duration::from_secs(30), async {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok(Fetched {
+                            user: user(),
+                            storable_for: Some(Duration::MAX),
+                        })
+                    })
+                    .await
+                    .is_ok()
+            }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap());
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn errors_are_shared_with_waiters_but_not_stored() {
+        let cache = UserCache::new(1 << 20, vec![false]);
+        let r = cache
+            .get_or_fetch::<&str, _>(key("a", 0), Duration::from_secs(30), async { Err("down") })
+            .await;
+        assert!(matches!(
+            r.as_ref().map_err(|e| &**e),
+            Err(Unstored::Failed("down"))
+        ));
+        assert!(cache.get(&key("a", 0)).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_write_evicts_every_partition_of_the_user() {
+        let cache = UserCache::new(1 << 20, vec![true]);
+        for p in [0, 7] {
+            cache
+                .put(key("a", p), user(), Duration::from_secs(30))
+                .await;
+        }
+        cache
+            .put(key("b", 0), user(), Duration::from_secs(30))
+            .await;
+        cache.evict_user(0, "a").await;
+        assert!(cache.get(&key("a", 0)).await.is_none());
+        assert!(cache.get(&key("a", 7)).await.is_none());
+        assert!(cache.get(&key("b", 0)).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_fill_that_overlapped_a_write_is_answered_but_not_stored() {
+        let cache = UserCache::new(1 << 20, vec![false]);
+        let c2 = cache.clone();
+        let r = cache
+            .get_or_fetch::<String, _>(key("a", 0), Duration::from_secs(30), async move {
+                c2.evict_user(0, "a").await;
+                Ok(Fetched {
+                    user: user(),
+                    storable_for: Some(Duration::MAX),
+                })
+            })
+            .await;
+        assert!(matches!(
+            r.as_ref().map_err(|e| &**e),
+            Err(Unstored::Uncacheable(_))
+        ));
+        assert!(cache.get(&key("a", 0)).await.is_none());
+    }
+}

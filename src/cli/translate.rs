@@ -1,0 +1,584 @@
+//! `dragoman translate`: offline translation of stored documents between styles, for
+//! migrations. One JSON document (printed pretty) or NDJSON (one compact document per line,
+//! streamed), from a file or standard input.
+//!
+//! # Decision: by default a field the target cannot hold is dropped *and reported*;
+//! `--strict` refuses it
+//!
+//! The gateway refuses such writes unless a route names the field (DESIGN.md). Offline, the
+//! default is the other way round: `WritePolicy { drop_all: true }`, because the issue this
+//! command answers requires the envelope PUT seed (which carries `department`, `phone` and
+//! `metadata`) to translate to a camel body. A migration must still never lose a field
+//! silently, so every dropped field and every lossy value is named on stderr, per line
+//! (`line 4: dropped department, phone, metadata (the camel style cannot hold them)`).
+//! With `--strict`, any field that would be dropped makes that document fail (exit 1).
+//! The same applies to `--kind response`: fields of a stored resource that the target style
+//! has no place for are named on stderr (refused with `--strict`).
+//!
+//! # Input detection
+//!
+//! If the whole input is one JSON value it is one document. Otherwise it is NDJSON: one
+//! document per non-empty line, numbered by physical line (1-based). The decision is made
+//! without reading everything: a first line that is a complete value followed by another
+//! non-empty line means NDJSON, which is then streamed; a first line that is the *start* of
+//! a value (`{` of a pretty-printed document) means the input is read whole and parsed as
+//! one document, falling back to NDJSON over what was read if it is not one.
+//!
+//! # Exit codes
+//!
+//! 0: every document translated. 1: at least one document failed (named on stderr; nothing
+//! of it is written, the other lines still are). 2: the command could not run (unknown style,
+//! unreadable input, broken rules).
+
+use crate::assets;
+use crate::translate::{Canonical, Method, RuleSet, StyleId, TranslateError, WritePolicy};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Inputs at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_MIN_BYTES: u64 = 1024 * 1024;
+
+pub struct Args {
+    pub from: String,
+    pub to: String,
+    pub kind: super::KindArg,
+    pub strict: bool,
+    pub rules_dir: Option<PathBuf>,
+    pub schemas_dir: Option<PathBuf>,
+    pub file: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(&args) {
+        Ok(code) => code,
+        Err(Usage(message)) => {
+            eprintln!("dragoman translate: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A problem that stops the command before any document is looked at (exit 2).
+struct Usage(String);
+
+fn run_inner(args: &Args) -> Result<ExitCode, Usage> {
+    let rules = load_rules(args)?;
+    let style = |flag: &str, name: &str| {
+        rules.style_id(name).ok_or_else(|| {
+            Usage(format!(
+                "unknown style '{name}' for {flag} (known styles: {})",
+                rules.style_names().join(", ")
+            ))
+        })
+    };
+    let from = style("--from", &args.from)?;
+    let to = style("--to", &args.to)?;
+    let translator = Translator {
+        rules: &rules,
+        from,
+        to,
+        kind: args.kind,
+        strict: args.strict,
+    };
+
+    let (reader, size): (Box<dyn BufRead>, Option<u64>) = match &args.file {
+        Some(path) => {
+            let file = File::open(path)
+                .map_err(|e| Usage(format!("cannot open {}: {e}", path.display())))?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(BufReader::with_capacity(64 * 1024, file)), size)
+        }
+        None => {
+            let stdin = io::stdin();
+            if stdin.is_terminal() && io::stderr().is_terminal() {
+                eprintln!("dragoman translate: reading from standard input (end with Ctrl-D)");
+            }
+            (Box::new(BufReader::with_capacity(64 * 1024, stdin)), None)
+        }
+    };
+
+    let stdout = io::stdout();
+    let mut out = Output {
+        writer: io::BufWriter::new(stdout.lock()),
+        written: 0,
+        failed: 0,
+        ndjson: false,
+    };
+    let mut input = Lines::new(reader);
+    let result = drive(&translator, &mut input, size, &mut out);
+    let flushed = out.writer.flush();
+    match (result, flushed) {
+        (Ok(()), Ok(())) => {}
+        (Err(e), _) | (Ok(()), Err(e)) => {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                eprintln!("dragoman translate: {e}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    if out.ndjson {
+        eprintln!(
+            "dragoman translate: {} documents written, {} failed",
+            out.written, out.failed
+        );
+    }
+    if args.strict && out.failed > 0 && translator.kind == super::KindArg::Request {
+        eprintln!(
+            "dragoman translate: --strict refuses fields the {} style cannot hold; \
+             without it they are dropped and listed here",
+            rules.style(to).name
+        );
+    }
+    Ok(if out.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Built-in rules and schemas, or the given folders (each missing one is built-in).
+fn load_rules(args: &Args) -> Result<RuleSet, Usage> {
+    let read = |dir: &PathBuf, ext: &str| {
+        assets::read_dir(dir, ext).map_err(|e| Usage(format!("cannot read {}: {e}", dir.display())))
+    };
+    let loaded = match (&args.rules_dir, &args.schemas_dir) {
+        (None, None) => RuleSet::builtin(),
+        (r, s) => {
+            let rules = match r {
+                Some(d) => read(d, "toml")?,
+                None => assets::rules(),
+            };
+            let schemas = match s {
+                Some(d) => read(d, "json")?,
+                None => assets::schemas(),
+            };
+            RuleSet::load(&rules, &schemas)
+        }
+    };
+    loaded.map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Usage(format!(
+            "the rules and schemas do not load:\n{}",
+            lines.join("\n")
+        ))
+    })
+}
+
+/// Reads physical lines as bytes, counting line numbers and bytes consumed.
+struct Lines {
+    reader: Box<dyn BufRead>,
+    /// The number of the line last returned (1-based).
+    number: usize,
+    bytes: u64,
+}
+
+impl Lines {
+    fn new(reader: Box<dyn BufRead>) -> Self {
+        Self {
+            reader,
+            number: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The next line (with its newline) into `buf`; false at the end of the input.
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
+        buf.clear();
+        let n = self.reader.read_until(b'\n', buf)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.number += 1;
+        self.bytes += n as u64;
+        Ok(true)
+    }
+
+    /// The next line that holds more than white space, with its number.
+    fn next_document(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
+        while self.next_into(buf)? {
+            if !is_blank(buf) {
+                return Ok(Some(self.number));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Where a document came from, for messages: `input` or `line N`.
+#[derive(Clone, Copy)]
+enum Origin {
+    Whole,
+    Line(usize),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Whole => f.write_str("input"),
+            Origin::Line(n) => write!(f, "line {n}"),
+        }
+    }
+}
+
+/// A JSON parse error without serde_json's own "at line 1 column N" (the line is ours).
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let message = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    format!("not valid JSON: {message} (column {})", e.column())
+}
+
+/// One line (its line break removed) as a JSON value.
+fn parse_line(line: &[u8]) -> Result<Value, serde_json::Error> {
+    let end = line
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    serde_json::from_slice(&line[..end])
+}
+
+struct Output<W: Write> {
+    writer: W,
+    /// Documents written.
+    written: usize,
+    /// Documents that failed (nothing of them written).
+    failed: usize,
+    /// The input was read as NDJSON.
+    ndjson: bool,
+}
+
+/// Decides between one document and NDJSON, then translates everything.
+fn drive<W: Write>(
+    t: &Translator<'_>,
+    input: &mut Lines,
+    size: Option<u64>,
+    out: &mut Output<W>,
+) -> io::Result<()> {
+    let mut first = Vec::new();
+    let Some(first_no) = input.next_document(&mut first)? else {
+        eprintln!("dragoman translate: the input holds no document");
+        return Ok(());
+    };
+    let notes = Notes::none();
+    match parse_line(&first) {
+        Ok(value) => {
+            let mut second = Vec::new();
+            match input.next_document(&mut second)? {
+                None => single(t, value, out, &notes),
+                Some(second_no) => {
+                    let notes = Notes::for_input(size);
+                    ndjson_line(t, first_no, Ok(value), out, &notes)?;
+                    ndjson_line(t, second_no, parse_line(&second), out, &notes)?;
+                    notes.progress(input.bytes);
+                    ndjson_rest(t, input, out, &notes)?;
+                    notes.finish();
+                    Ok(())
+                }
+            }
+        }
+        Err(e) if e.is_eof() => {
+            // The start of a multi-line value: read it whole (a single document needs to be in
+            // memory anyway) and see whether it is one.
+            let mut whole = first;
+            input.reader.read_to_end(&mut whole)?;
+            match parse_line(&whole) {
+                Ok(value) => single(t, value, out, &notes),
+                Err(_) => {
+                    let mut number = first_no - 1;
+                    for line in whole.split(|&b| b == b'\n') {
+                        number += 1;
+                        if !is_blank(line) {
+                            ndjson_line(t, number, parse_line(line), out, &notes)?;
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Err(e) => {
+            let notes = Notes::for_input(size);
+            ndjson_line(t, first_no, Err(e), out, &notes)?;
+            ndjson_rest(t, input, out, &notes)?;
+            notes.finish();
+            Ok(())
+        }
+    }
+}
+
+fn single<W: Write>(
+    t: &Translator<'_>,
+    value: Value,
+    out: &mut Output<W>,
+    notes: &Notes,
+) -> io::Result<()> {
+    match t.translate(Origin::Whole, &value) {
+        Ok(done) => {
+            notes.emit(Origin::Whole, &done.notes);
+            let mut text = serde_json::to_vec_pretty(&done.body).map_err(io::Error::other)?;
+            text.push(b'\n');
+            out.written += 1;
+            out.writer.write_all(&text)
+        }
+        Err(errors) => {
+            out.failed += 1;
+            notes.emit(Origin::Whole, &errors);
+            Ok(())
+        }
+    }
+}
+
+fn ndjson_rest<W: Write>(
+    t: &Translator<'_>,
+    input: &mut Lines,
+    out: &mut Output<W>,
+    notes: &Notes,
+) -> io::Result<()> {
+    let mut line = Vec::new();
+    while input.next_into(&mut line)? {
+        if !is_blank(&line) {
+            ndjson_line(t, input.number, parse_line(&line), out, notes)?;
+        }
+        notes.progress(input.bytes);
+    }
+    Ok(())
+}
+
+/// One NDJSON line: the translated document as one compact line, or messages only.
+fn ndjson_line<W: Write>(
+    t: &Translator<'_>,
+    number: usize,
+    parsed: Result<Value, serde_json::Error>,
+    out: &mut Output<W>,
+    notes: &Notes,
+) -> io::Result<()> {
+    out.ndjson = true;
+    let origin = Origin::Line(number);
+    let result = match parsed {
+        Ok(value) => t.translate(origin, &value),
+        Err(e) => Err(vec![json_error(&e)]),
+    };
+    match result {
+        Ok(done) => {
+            notes.emit(origin, &done.notes);
+            // The whole line is built before anything of it is written.
+            let mut text = serde_json::to_vec(&done.body).map_err(io::Error::other)?;
+            text.push(b'\n');
+            out.written += 1;
+            out.writer.write_all(&text)
+        }
+        Err(errors) => {
+            out.failed += 1;
+            notes.emit(origin, &errors);
+            Ok(())
+        }
+    }
+}
+
+/// Messages on stderr, printed around the progress bar when there is one.
+struct Notes {
+    bar: Option<ProgressBar>,
+}
+
+impl Notes {
+    fn none() -> Self {
+        Self { bar: None }
+    }
+
+    /// A progress bar for a large input file, only when stderr is a terminal.
+    fn for_input(size: Option<u64>) -> Self {
+        let bar = match size {
+            Some(size) if size >= PROGRESS_MIN_BYTES && io::stderr().is_terminal() => {
+                let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+                ) {
+                    bar.set_style(style);
+                }
+                Some(bar)
+            }
+            _ => None,
+        };
+        Self { bar }
+    }
+
+    fn emit(&self, origin: Origin, messages: &[String]) {
+        if messages.is_empty() {
+            return;
+        }
+        let print = || {
+            let stderr = io::stderr();
+            let mut err = stderr.lock();
+            for m in messages {
+                let _ = writeln!(err, "{origin}: {m}");
+            }
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    fn progress(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+struct Translator<'r> {
+    rules: &'r RuleSet,
+    from: StyleId,
+    to: StyleId,
+    kind: super::KindArg,
+    strict: bool,
+}
+
+/// A translated document and what to say about it on stderr.
+struct Done {
+    body: Value,
+    notes: Vec<String>,
+}
+
+impl Translator<'_> {
+    fn to_name(&self) -> &str {
+        &self.rules.style(self.to).name
+    }
+
+    fn translate(&self, origin: Origin, doc: &Value) -> Result<Done, Vec<String>> {
+        match self.kind {
+            super::KindArg::Request => self.request(doc),
+            super::KindArg::Response => self.response(origin, doc),
+        }
+    }
+
+    fn request(&self, doc: &Value) -> Result<Done, Vec<String>> {
+        let policy = WritePolicy {
+            drop: Vec::new(),
+            drop_all: !self.strict,
+        };
+        let done = self
+            .rules
+            .translate_request(self.from, self.to, doc, &policy)
+            .map_err(messages)?;
+        let mut notes = Vec::new();
+        if !done.dropped.is_empty() {
+            notes.push(self.dropped_note(&done.dropped));
+        }
+        notes.extend(done.lossy.into_iter().map(|l| format!("lossy: {l}")));
+        Ok(Done {
+            body: done.body,
+            notes,
+        })
+    }
+
+    fn dropped_note(&self, names: &[String]) -> String {
+        let it = if names.len() == 1 { "it" } else { "them" };
+        format!(
+            "dropped {} (the {} style cannot hold {it})",
+            names.join(", "),
+            self.to_name()
+        )
+    }
+
+    /// A whole success document → a whole success document; a bare resource → a bare resource.
+    fn response(&self, _origin: Origin, doc: &Value) -> Result<Done, Vec<String>> {
+        let from = self.rules.style(self.from);
+        let (canon, whole) = match self.rules.read_response(self.from, doc) {
+            Ok(c) => (c, true),
+            Err(as_document) => match self.rules.read_resource(self.from, doc) {
+                Ok(c) => (c, false),
+                Err(as_resource) => {
+                    // Report the reading that matches the document's shape.
+                    let wrapped = from
+                        .unwrap(doc)
+                        .is_some_and(|inner| !std::ptr::eq(inner, doc));
+                    let e = if wrapped { as_document } else { as_resource };
+                    return Err(messages(e));
+                }
+            },
+        };
+        let mut notes = Vec::new();
+        let lost = self.not_held(&canon);
+        if !lost.is_empty() {
+            if self.strict {
+                return Err(lost
+                    .iter()
+                    .map(|n| {
+                        format!(
+                            "{n}: the {} style cannot hold this field, so it would be lost",
+                            self.to_name()
+                        )
+                    })
+                    .collect());
+            }
+            notes.push(self.dropped_note(&lost));
+        }
+        let (body, lossy) = if whole {
+            let request_id = doc
+                .pointer("/meta/request_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()));
+            let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let r = self
+                .rules
+                .render_response(self.to, &canon, Method::Get, &request_id, &timestamp)
+                .map_err(messages)?;
+            (r.body, r.lossy)
+        } else {
+            self.rules
+                .render_resource(self.to, &canon)
+                .map_err(messages)?
+        };
+        notes.extend(lossy.into_iter().map(|l| format!("lossy: {l}")));
+        Ok(Done { body, notes })
+    }
+
+    /// Fields of the input (in its own names) that the target style has no place for; a
+    /// field the role table re-derives to the same value is not lost.
+    fn not_held(&self, canon: &Canonical) -> Vec<String> {
+        let (from, to) = (self.rules.style(self.from), self.rules.style(self.to));
+        let mut names: Vec<String> = Vec::new();
+        for (id, value) in canon.present() {
+            if value.is_null() || to.holds(id, crate::translate::Kind::Response) {
+                continue;
+            }
+            let field = self.rules.registry().field(id);
+            if field.derive.is_some() && self.rules.derive(canon, id).as_ref() == Some(value) {
+                continue;
+            }
+            let name = from
+                .name_of(id)
+                .unwrap_or_else(|| self.rules.registry().name(id).to_owned());
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// A translation error as one message per problem.
+fn messages(e: TranslateError) -> Vec<String> {
+    match e {
+        TranslateError::Invalid(errors) if !errors.is_empty() => {
+            errors.into_iter().map(|e| e.message).collect()
+        }
+        other => vec![other.to_string()],
+    }
+}

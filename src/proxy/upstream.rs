@@ -1,0 +1,212 @@
+//! Calling an upstream: one request over pingora's pooled connections, bounded in time and
+//! in response size. Connections are returned to the pool only when the exchange completed
+//! cleanly, and a request that fails on a reused (possibly stale) connection before any
+//! response arrived is retried once on a new one.
+
+use crate::config::Upstream;
+use crate::errors::GatewayError;
+use bytes::{Bytes, BytesMut};
+use pingora::connectors::http::Connector;
+use pingora::http::RequestHeader;
+use pingora::protocols::http::client::HttpSession;
+use pingora::upstreams::peer::HttpPeer;
+use pingora::ErrorType;
+use std::time::Duration;
+
+/// How long an idle pooled upstream connection is kept.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
+/// The biggest upstream response body accepted (a user document is a few KiB).
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+pub fn peer_for(upstream: &Upstream) -> HttpPeer {
+    let mut peer = HttpPeer::new(upstream.addr, false, String::new());
+    peer.options.connection_timeout = Some(upstream.connect_timeout);
+    peer.options.total_connection_timeout = Some(upstream.connect_timeout);
+    peer.options.read_timeout = Some(upstream.read_timeout);
+    peer.options.write_timeout = Some(upstream.write_timeout);
+    peer.options.idle_timeout = Some(POOL_IDLE);
+    peer
+}
+
+/// One request to send upstream.
+pub struct Call<'a> {
+    pub method: &'static str,
+    /// Path and query, already in the upstream's style.
+    pub path: &'a str,
+    pub body: Option<Bytes>,
+    /// Extra headers (Authorization, X-Request-Id, X-Forwarded-For).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// What the upstream answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub body: Bytes,
+}
+
+/// Sends `call`, within the upstream's timeout for the whole exchange.
+pub async fn send(
+    connector: &Connector,
+    upstream: &Upstream,
+    peer: &HttpPeer,
+    call: &Call<'_>,
+) -> Result<Answer, GatewayError> {
+    let deadline = upstream.connect_timeout + upstream.read_timeout;
+    match tokio::time::timeout(deadline, send_with_retry(connector, upstream, peer, call)).await {
+        Ok(r) => r,
+        Err(_) => Err(GatewayError::GatewayTimeout),
+    }
+}
+
+async fn send_with_retry(
+    connector: &Connector,
+    upstream: &Upstream,
+    peer: &HttpPeer,
+    call: &Call<'_>,
+) -> Result<Answer, GatewayError> {
+    match exchange(connector, upstream, peer, call).await {
+        Err(Failure {
+            reused: true,
+            answered: false,
+            ..
+        }) => exchange(connector, upstream, peer, call)
+            .await
+            .map_err(|f| f.error),
+        other => other.map_err(|f| f.error),
+    }
+}
+
+struct Failure {
+    error: GatewayError,
+    reused: bool,
+    answered: bool,
+}
+
+fn classify(e: &pingora::Error, upstream: &Upstream) -> GatewayError {
+    match e.etype() {
+        ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => {
+            GatewayError::GatewayTimeout
+        }
+        _ => GatewayError::BadGateway(format!(
+            "upstream {} ({}): {e}",
+            upstream.name, upstream.addr
+        )),
+    }
+}
+
+async fn exchange(
+    connector: &Connector,
+    upstream: &Upstream,
+    peer: &HttpPeer,
+    call: &Call<'_>,
+) -> Result<Answer, Failure> {
+    let (mut session, reused) = connector
+        .get_http_session(peer)
+        .await
+        .map_err(|e| Failure {
+            error: classify(&e, upstream),
+            reused: false,
+            answered: false,
+        })?;
+    let fail = |e: Box<pingora::Error>, answered: bool| Failure {
+        error: classify(&e, upstream),
+        reused,
+        answered,
+    };
+    let header = build_header(upstream, call).map_err(|e| fail(e, false))?;
+    session
+        .write_request_header(Box::new(header))
+        .await
+        .map_err(|e| fail(e, false))?;
+    if let Some(body) = &call.body {
+        session
+            .write_request_body(body.clone(), true)
+            .await
+            .map_err(|e| fail(e, false))?;
+    }
+    session
+        .finish_request_body()
+        .await
+        .map_err(|e| fail(e, false))?;
+    session
+        .read_response_header()
+        .await
+        .map_err(|e| fail(e, false))?;
+    let (status, content_type, cache_control) = {
+        let Some(h) = session.response_header() else {
+            return Err(Failure {
+                error: GatewayError::BadGateway("no response header".into()),
+                reused,
+                answered: true,
+            });
+        };
+        let text = |name: &str| {
+            h.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        (
+            h.status.as_u16(),
+            text("content-type"),
+            text("cache-control"),
+        )
+    };
+    let mut body = BytesMut::new();
+    while let Some(chunk) = session
+        .read_response_body()
+        .await
+        .map_err(|e| fail(e, true))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(Failure {
+                error: GatewayError::BadGateway(format!(
+                    "upstream {} response larger than {MAX_RESPONSE_BYTES} bytes",
+                    upstream.name
+                )),
+                reused,
+                answered: true,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    release(connector, session, peer).await;
+    Ok(Answer {
+        status,
+        content_type,
+        cache_control,
+        body: body.freeze(),
+    })
+}
+
+async fn release(connector: &Connector, mut session: HttpSession, peer: &HttpPeer) {
+    if session.response_done() {
+        connector
+            .release_http_session(session, peer, Some(POOL_IDLE))
+            .await;
+    } else {
+        session.shutdown().await;
+    }
+}
+
+fn build_header(upstream: &Upstream, call: &Call<'_>) -> pingora::Result<RequestHeader> {
+    let mut req = RequestHeader::build(call.method, call.path.as_bytes(), Some(8))?;
+    req.insert_header("host", upstream.host.as_str())?;
+    req.insert_header("accept", "application/json")?;
+    req.insert_header(
+        "user-agent",
+        concat!("dragoman/", env!("CARGO_PKG_VERSION")),
+    )?;
+    if let Some(body) = &call.body {
+        req.insert_header("content-type", "application/json")?;
+        req.insert_header("content-length", body.len().to_string())?;
+    }
+    for (name, value) in &call.headers {
+        req.insert_header(*name, value.as_str())?;
+    }
+    Ok(req)
+}

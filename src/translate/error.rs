@@ -1,0 +1,115 @@
+//! What can go wrong in translation, in terms the data plane can render in any style.
+
+use std::fmt;
+
+/// One problem with one field of the document the *client* sent (or, for upstream documents,
+/// of the upstream's document), ready to be rendered in a style's error format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON pointer into the document the problem is about, e.g. `/phone`; empty for the root.
+    pub pointer: String,
+    /// A message that names the field and the problem, never the value.
+    pub message: String,
+    /// A short machine-readable kind, FastAPI-like: `value_error`, `missing`,
+    /// `extra_forbidden`, `not_carried`, `enum`, `type_error`, …
+    pub kind: &'static str,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+            kind,
+        }
+    }
+
+    /// The field name the pointer ends in (`/metadata/notes` → `metadata.notes`).
+    pub fn field(&self) -> String {
+        pointer_to_dotted(&self.pointer)
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Turns `/a/b` into `a.b`, undoing JSON-pointer escapes.
+pub fn pointer_to_dotted(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Turns the dotted path `a.b` into the JSON pointer `/a/b`.
+pub fn dotted_to_pointer(dotted: &str) -> String {
+    if dotted.is_empty() {
+        return String::new();
+    }
+    dotted
+        .split('.')
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+/// Why a translation did not produce a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateError {
+    /// The client's document is not acceptable: it fails the client style's schema, names
+    /// something unknown, or carries what the target cannot hold. Rendered as 422.
+    #[error("the document is not valid: {}", join_messages(.0))]
+    Invalid(Vec<FieldError>),
+    /// A path id that is not well-formed for the client's or the upstream's style. 400.
+    #[error("Invalid user ID format")]
+    MalformedId,
+    /// The upstream's document does not match its own style (schema or rules). The reason is
+    /// for the log; clients get a generic 502.
+    #[error("the upstream document is not valid for its style: {0}")]
+    Upstream(String),
+    /// What the gateway produced fails the client style's schema: a rules/schema mismatch.
+    /// Treated like an invalid upstream document (502), with the reason in the log.
+    #[error("the translated document does not satisfy the {style} schema: {reason}")]
+    Output { style: String, reason: String },
+}
+
+fn join_messages(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A problem in a rules or schema file, located for `dragoman check`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct LoadError {
+    pub file: String,
+    /// 1-based; 0 when the problem is about the file as a whole.
+    pub line: usize,
+    pub message: String,
+}
+
+impl LoadError {
+    pub fn new(file: &str, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_owned(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// The 1-based line of byte offset `at` in `text`.
+pub fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}

@@ -1,0 +1,99 @@
+//! `kind = "join"`: one style field holds several canonical ones joined by a separator
+//! (envelope `name` ⇔ given + family name). Reading splits at the first separator, so a
+//! one-word name has an empty family name. Writing a request needs every part: a backend
+//! that keeps the parts together cannot take one alone without inventing the other.
+
+use crate::translate::canonical::{Canonical, FieldId};
+use crate::translate::rules::WriteProblem;
+use crate::translate::Kind;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Join {
+    pub fields: Vec<FieldId>,
+    pub separator: String,
+}
+
+impl Join {
+    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), String> {
+        match value {
+            Value::Null => {
+                for f in &self.fields {
+                    out.set(*f, Value::Null);
+                }
+            }
+            Value::String(s) => {
+                let mut rest = s.as_str();
+                let last = self.fields.len().saturating_sub(1);
+                for (i, f) in self.fields.iter().enumerate() {
+                    let part = if i == last {
+                        std::mem::take(&mut rest)
+                    } else {
+                        match rest.split_once(self.separator.as_str()) {
+                            Some((head, tail)) => {
+                                rest = tail;
+                                head
+                            }
+                            None => std::mem::take(&mut rest),
+                        }
+                    };
+                    out.set(*f, Value::String(part.to_owned()));
+                }
+            }
+            _ => return Err("must be a string".into()),
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, canon: &Canonical, kind: Kind) -> Result<Option<Value>, WriteProblem> {
+        let parts: Vec<Option<&Value>> = self.fields.iter().map(|f| canon.get(*f)).collect();
+        if parts.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        if kind == Kind::Request {
+            if let Some(i) = parts.iter().position(Option::is_some) {
+                let missing: Vec<FieldId> = self
+                    .fields
+                    .iter()
+                    .zip(&parts)
+                    .filter(|(_, p)| p.is_none())
+                    .map(|(f, _)| *f)
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(WriteProblem {
+                        field: self.fields[i],
+                        kind: "value_error",
+                        message: "can only be changed together with {fields} on this backend"
+                            .into(),
+                        companions: missing,
+                    });
+                }
+            }
+            if parts.iter().all(|p| matches!(p, Some(Value::Null))) {
+                return Ok(Some(Value::Null));
+            }
+        }
+        let mut joined = String::new();
+        for (f, part) in self.fields.iter().zip(parts) {
+            match part {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s.is_empty() => {}
+                Some(Value::String(s)) => {
+                    if !joined.is_empty() {
+                        joined.push_str(&self.separator);
+                    }
+                    joined.push_str(s);
+                }
+                Some(_) => {
+                    return Err(WriteProblem {
+                        field: *f,
+                        kind: "type_error",
+                        message: "must be a string".into(),
+                        companions: Vec::new(),
+                    })
+                }
+            }
+        }
+        Ok(Some(Value::String(joined)))
+    }
+}

@@ -1,0 +1,179 @@
+//! `kind = "lookup"`: the style refers to rows of a shared table (roles) by one column,
+//! and may use another column — or an object of several — in responses. Canonical documents
+//! hold the table's key (role names), in order. `many = false` holds one reference: a
+//! request carrying more than one is refused; a response keeps the first (primary) one and
+//! reports the rest as lost. An unknown reference is a validation error, never a guess.
+
+use crate::translate::canonical::{Canonical, FieldId};
+use crate::translate::rules::{Lossy, WriteProblem};
+use crate::translate::table::{Table, Tables};
+use crate::translate::Kind;
+use serde_json::{Map, Value};
+
+/// What the style carries for one reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    /// One column's value (`"billing_manager"`, a role UUID).
+    Column(String),
+    /// An object of several columns (`{id, name, description}`); read by its first column.
+    Object(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub field: FieldId,
+    pub table: String,
+    pub many: bool,
+    pub request: Form,
+    pub response: Form,
+}
+
+impl Lookup {
+    fn form(&self, kind: Kind) -> &Form {
+        match kind {
+            Kind::Request => &self.request,
+            Kind::Response => &self.response,
+        }
+    }
+
+    fn table<'t>(&self, tables: &'t Tables) -> Result<&'t Table, String> {
+        tables
+            .get(&self.table)
+            .ok_or_else(|| format!("table '{}' is not loaded", self.table))
+    }
+
+    fn read_one(&self, item: &Value, form: &Form, table: &Table) -> Result<Value, String> {
+        let (column, value) = match form {
+            Form::Column(c) => (c.as_str(), item),
+            Form::Object(cols) => {
+                let first = cols
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or(table.key.as_str());
+                let v = item
+                    .as_object()
+                    .and_then(|o| o.get(first))
+                    .ok_or_else(|| format!("each entry needs '{first}'"))?;
+                (first, v)
+            }
+        };
+        let row = table
+            .find(column, value)
+            .ok_or_else(|| format!("unknown {} {}", singular(&self.table), value))?;
+        row.get(&table.key)
+            .cloned()
+            .ok_or_else(|| format!("row without '{}'", table.key))
+    }
+
+    pub fn read(
+        &self,
+        value: &Value,
+        kind: Kind,
+        tables: &Tables,
+        out: &mut Canonical,
+    ) -> Result<(), String> {
+        if value.is_null() {
+            out.set(self.field, Value::Null);
+            return Ok(());
+        }
+        let table = self.table(tables)?;
+        let form = self.form(kind);
+        let keys = if self.many {
+            let items = value.as_array().ok_or("must be a list")?;
+            items
+                .iter()
+                .map(|i| self.read_one(i, form, table))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![self.read_one(value, form, table)?]
+        };
+        out.set(self.field, Value::Array(keys));
+        Ok(())
+    }
+
+    fn write_one(&self, key: &Value, form: &Form, table: &Table) -> Result<Value, WriteProblem> {
+        let row = key
+            .as_str()
+            .and_then(|k| table.by_key(k))
+            .ok_or_else(|| WriteProblem {
+                field: self.field,
+                kind: "value_error",
+                message: format!("unknown {} {}", singular(&self.table), key),
+                companions: Vec::new(),
+            })?;
+        Ok(match form {
+            Form::Column(c) => row.get(c).cloned().unwrap_or(Value::Null),
+            Form::Object(cols) => {
+                let mut obj = Map::new();
+                for c in cols {
+                    if let Some(v) = row.get(c) {
+                        obj.insert(c.clone(), v.clone());
+                    }
+                }
+                Value::Object(obj)
+            }
+        })
+    }
+
+    pub fn write(
+        &self,
+        canon: &Canonical,
+        kind: Kind,
+        tables: &Tables,
+        lossy: &mut Vec<Lossy>,
+    ) -> Result<Option<Value>, WriteProblem> {
+        let Some(value) = canon.get(self.field) else {
+            return Ok(None);
+        };
+        let keys = match value {
+            Value::Null => return Ok(Some(Value::Null)),
+            Value::Array(keys) => keys,
+            _ => {
+                return Err(WriteProblem {
+                    field: self.field,
+                    kind: "type_error",
+                    message: "must be a list".into(),
+                    companions: Vec::new(),
+                })
+            }
+        };
+        let table = self.table(tables).map_err(|m| WriteProblem {
+            field: self.field,
+            kind: "value_error",
+            message: m,
+            companions: Vec::new(),
+        })?;
+        let form = self.form(kind);
+        if self.many {
+            let items = keys
+                .iter()
+                .map(|k| self.write_one(k, form, table))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Some(Value::Array(items)));
+        }
+        match (keys.len(), kind) {
+            (0, _) => Ok(Some(Value::Null)),
+            (1, _) => self.write_one(&keys[0], form, table).map(Some),
+            (n, Kind::Request) => Err(WriteProblem {
+                field: self.field,
+                kind: "value_error",
+                message: format!(
+                    "this backend holds one {}; {n} were given",
+                    singular(&self.table)
+                ),
+                companions: Vec::new(),
+            }),
+            (n, Kind::Response) => {
+                lossy.push(Lossy {
+                    field: self.field,
+                    note: format!("only the first of {n} {} is shown", self.table),
+                });
+                self.write_one(&keys[0], form, table).map(Some)
+            }
+        }
+    }
+}
+
+fn singular(table: &str) -> &str {
+    table.strip_suffix('s').unwrap_or(table)
+}

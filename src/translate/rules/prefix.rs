@@ -1,0 +1,46 @@
+//! `kind = "prefix"`: an identifier the style writes with a fixed prefix (`user_` + id).
+
+use crate::translate::canonical::{Canonical, FieldId};
+use crate::translate::rules::WriteProblem;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix {
+    pub field: FieldId,
+    pub prefix: String,
+}
+
+impl Prefix {
+    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), String> {
+        match value {
+            Value::Null => out.set(self.field, Value::Null),
+            Value::String(s) => match s.strip_prefix(&self.prefix) {
+                Some(rest) if !rest.is_empty() => out.set(self.field, Value::String(rest.into())),
+                _ => return Err(format!("must start with '{}'", self.prefix)),
+            },
+            _ => return Err("must be a string".into()),
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, canon: &Canonical) -> Result<Option<Value>, WriteProblem> {
+        Ok(match canon.get(self.field) {
+            None => None,
+            Some(Value::String(s)) => Some(Value::String(format!("{}{s}", self.prefix))),
+            Some(Value::Null) => Some(Value::Null),
+            Some(_) => {
+                return Err(WriteProblem {
+                    field: self.field,
+                    kind: "type_error",
+                    message: "must be a string".into(),
+                    companions: Vec::new(),
+                })
+            }
+        })
+    }
+
+    /// The id for a path segment, prefix added.
+    pub fn apply(&self, id: &str) -> String {
+        format!("{}{id}", self.prefix)
+    }
+}

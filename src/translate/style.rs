@@ -1,0 +1,395 @@
+//! One compiled style: its fields, path, auth scheme, body shapes and schemas.
+
+use super::canonical::{Canonical, FieldId, Registry};
+use super::error::{pointer_to_dotted, FieldError};
+use super::path::JsonPath;
+use super::rules::{FieldRule, Lossy, Rule, WriteProblem};
+use super::schema::{Schema, StyleSchemas};
+use super::table::Tables;
+use super::template::Template;
+use super::{Kind, Method};
+use serde_json::{Map, Value};
+
+/// How a client presents its credential in this style, and how the gateway presents the
+/// upstream's credential to a backend of this style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+    /// `?<param>=<secret>`; the secret must start with `prefix`.
+    Query { param: String, prefix: String },
+}
+
+/// `/v1/users/{id}`: literal text around one parameter segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTemplate {
+    pub raw: String,
+    pub param: String,
+    before: String,
+    after: String,
+}
+
+impl PathTemplate {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let open = raw.find('{').ok_or("needs one {parameter}")?;
+        let close = raw[open..].find('}').ok_or("unclosed {")? + open;
+        let param = &raw[open + 1..close];
+        let (before, after) = (&raw[..open], &raw[close + 1..]);
+        if param.is_empty() || after.contains('{') || !raw.starts_with('/') {
+            return Err("must start with / and hold exactly one {parameter}".into());
+        }
+        if !before.ends_with('/') || !(after.is_empty() || after.starts_with('/')) {
+            return Err("the {parameter} must be a whole path segment".into());
+        }
+        Ok(Self {
+            raw: raw.to_owned(),
+            param: param.to_owned(),
+            before: before.to_owned(),
+            after: after.to_owned(),
+        })
+    }
+
+    /// The parameter of `path` (without query), if the path has this template's shape.
+    pub fn matches<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let rest = path.strip_prefix(self.before.as_str())?;
+        let id = rest.strip_suffix(self.after.as_str())?;
+        (!id.is_empty() && !id.contains('/')).then_some(id)
+    }
+
+    /// The literal part before the parameter, to find the nearest route of an unknown path.
+    pub fn base(&self) -> &str {
+        &self.before
+    }
+
+    pub fn render(&self, id: &str) -> String {
+        format!("{}{id}{}", self.before, self.after)
+    }
+}
+
+#[derive(Debug)]
+pub struct ResponseShape {
+    pub content_type: String,
+    pub body: Template,
+    pub resource_at: JsonPath,
+    pub get_message: Option<String>,
+    pub put_message: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ErrorShape {
+    pub content_type: String,
+    pub body: Template,
+    pub validation_body: Option<Template>,
+    pub item: Option<Template>,
+}
+
+/// What an error is, in no style; [`Style::render_error`] gives it this style's shape.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo<'a> {
+    pub status: u16,
+    /// The envelope-style code, e.g. `VALIDATION_ERROR`.
+    pub code: &'a str,
+    /// The HTTP reason phrase, e.g. `Unprocessable Entity`.
+    pub title: &'a str,
+    pub message: &'a str,
+    pub errors: &'a [FieldError],
+    pub request_id: &'a str,
+    pub timestamp: &'a str,
+    /// The request path, for RFC 9457 `instance`.
+    pub instance: &'a str,
+}
+
+/// An error body received from an upstream, read through the style's error shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpstreamError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// `(field path in the upstream's style, dotted; message)`.
+    pub items: Vec<(Option<String>, String)>,
+}
+
+/// A written document and what it carried imperfectly.
+pub type Written = (Map<String, Value>, Vec<Lossy>);
+
+#[derive(Debug)]
+pub struct Style {
+    pub name: String,
+    pub path: PathTemplate,
+    pub methods: Vec<String>,
+    pub auth: AuthScheme,
+    pub response: ResponseShape,
+    pub error: ErrorShape,
+    pub(crate) id_schema: Schema,
+    pub(crate) fields: Vec<FieldRule>,
+    /// For each canonical field, the index of the rule that covers it.
+    pub(crate) by_canonical: Vec<Option<usize>>,
+    pub(crate) id_field: usize,
+    pub schemas: StyleSchemas,
+}
+
+impl Style {
+    pub fn fields(&self) -> &[FieldRule] {
+        &self.fields
+    }
+
+    pub fn rule_for(&self, id: FieldId) -> Option<&FieldRule> {
+        self.by_canonical
+            .get(id.0 as usize)
+            .copied()
+            .flatten()
+            .map(|i| &self.fields[i])
+    }
+
+    /// Whether this style holds the canonical field in documents of `kind`.
+    pub fn holds(&self, id: FieldId, kind: Kind) -> bool {
+        self.rule_for(id)
+            .is_some_and(|r| kind == Kind::Response || r.writable)
+    }
+
+    /// This style's name for a canonical field (`firstName` for given_name).
+    pub fn name_of(&self, id: FieldId) -> Option<String> {
+        self.rule_for(id).map(|r| r.path.dotted())
+    }
+
+    /// The rule whose field contains the JSON pointer (`/roles/0` → the `roles` rule).
+    pub fn rule_at(&self, pointer: &str) -> Option<&FieldRule> {
+        let dotted = pointer_to_dotted(pointer);
+        self.fields
+            .iter()
+            .filter(|r| {
+                let p = r.path.dotted();
+                dotted == p || dotted.starts_with(&format!("{p}."))
+            })
+            .max_by_key(|r| r.path.keys().len())
+    }
+
+    pub fn allows(&self, method: &str) -> bool {
+        self.methods.iter().any(|m| m == method)
+    }
+
+    /// Reads a document of this style into canonical form. Requests may not carry fields the
+    /// backend owns; responses carry everything the rules know.
+    pub fn read(
+        &self,
+        doc: &Value,
+        kind: Kind,
+        registry: &Registry,
+        tables: &Tables,
+    ) -> Result<Canonical, Vec<FieldError>> {
+        let mut canon = Canonical::new(registry);
+        let mut errors = Vec::new();
+        if !doc.is_object() {
+            return Err(vec![FieldError::new(
+                "",
+                "type_error",
+                "body: must be an object",
+            )]);
+        }
+        for rule in &self.fields {
+            let Some(value) = rule.path.get(doc) else {
+                continue;
+            };
+            let name = rule.path.dotted();
+            if kind == Kind::Request && !rule.writable {
+                errors.push(FieldError::new(
+                    rule.path.pointer(),
+                    "extra_forbidden",
+                    format!("{name}: cannot be changed"),
+                ));
+                continue;
+            }
+            if let Err(problem) = rule.read(value, kind, tables, &mut canon) {
+                errors.push(FieldError::new(
+                    rule.path.pointer(),
+                    "value_error",
+                    format!("{name}: {problem}"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(canon)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Writes the canonical document as this style's resource (responses) or request body.
+    pub fn write(
+        &self,
+        canon: &Canonical,
+        kind: Kind,
+        tables: &Tables,
+    ) -> Result<Written, Vec<WriteProblem>> {
+        let mut doc = Map::new();
+        let mut lossy = Vec::new();
+        let mut problems = Vec::new();
+        for rule in &self.fields {
+            if kind == Kind::Request && !rule.writable {
+                continue;
+            }
+            if let Err(p) = rule.write(canon, kind, tables, &mut doc, &mut lossy) {
+                problems.push(p);
+            }
+        }
+        if problems.is_empty() {
+            Ok((doc, lossy))
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// A path id of this style → the canonical id. `None` when malformed.
+    pub fn read_id(&self, path_id: &str, registry: &Registry, tables: &Tables) -> Option<String> {
+        let value = Value::String(path_id.to_owned());
+        if !self.id_schema.is_valid(&value) {
+            return None;
+        }
+        let rule = &self.fields[self.id_field];
+        let mut canon = Canonical::new(registry);
+        rule.read(&value, Kind::Response, tables, &mut canon).ok()?;
+        canon
+            .get(rule.canonical()[0])
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// The canonical id → this style's path id. `None` when it cannot be well-formed here.
+    pub fn write_id(&self, id: &str) -> Option<String> {
+        let out = match &self.fields[self.id_field].rule {
+            Rule::Prefix(p) => p.apply(id),
+            _ => id.to_owned(),
+        };
+        self.id_schema
+            .is_valid(&Value::String(out.clone()))
+            .then_some(out)
+    }
+
+    /// The resource inside a success document.
+    pub fn unwrap<'d>(&self, doc: &'d Value) -> Option<&'d Value> {
+        self.response.resource_at.get(doc)
+    }
+
+    /// A success document around `resource`, with fresh per-response values.
+    pub fn wrap(
+        &self,
+        resource: Value,
+        method: Method,
+        request_id: &str,
+        timestamp: &str,
+    ) -> Value {
+        let message = match method {
+            Method::Get => self.response.get_message.as_deref(),
+            Method::Put => self.response.put_message.as_deref(),
+        };
+        let mut resource = Some(resource);
+        self.response.body.render(&mut |p| match p {
+            "resource" => resource.take(),
+            "timestamp" => Some(Value::String(timestamp.to_owned())),
+            "request_id" => Some(Value::String(request_id.to_owned())),
+            "message" => message.map(|m| Value::String(m.to_owned())),
+            _ => None,
+        })
+    }
+
+    /// An error document in this style.
+    pub fn render_error(&self, info: &ErrorInfo<'_>) -> Value {
+        let items: Option<Vec<Value>> = self.error.item.as_ref().map(|item| {
+            info.errors
+                .iter()
+                .map(|e| {
+                    item.render(&mut |p| match p {
+                        "pointer" => Some(Value::String(e.pointer.clone())),
+                        "field" => Some(Value::String(e.field())),
+                        "loc" => {
+                            let mut loc = vec![Value::String("body".into())];
+                            loc.extend(e.pointer.split('/').skip(1).map(
+                                |s| match s.parse::<u64>() {
+                                    Ok(n) => Value::from(n),
+                                    Err(_) => {
+                                        Value::String(s.replace("~1", "/").replace("~0", "~"))
+                                    }
+                                },
+                            ));
+                            Some(Value::Array(loc))
+                        }
+                        "msg" => Some(Value::String(e.message.clone())),
+                        "type" => Some(Value::String(e.kind.to_owned())),
+                        _ => None,
+                    })
+                })
+                .collect()
+        });
+        let body = match (&self.error.validation_body, info.errors.is_empty()) {
+            (Some(v), false) => v,
+            _ => &self.error.body,
+        };
+        let mut items = items.filter(|i| !i.is_empty());
+        body.render(&mut |p| match p {
+            "status" => Some(Value::from(info.status)),
+            "code" => Some(Value::String(info.code.to_owned())),
+            "title" => Some(Value::String(info.title.to_owned())),
+            "message" => Some(Value::String(info.message.to_owned())),
+            "instance" => Some(Value::String(info.instance.to_owned())),
+            "timestamp" => Some(Value::String(info.timestamp.to_owned())),
+            "request_id" => Some(Value::String(info.request_id.to_owned())),
+            "errors" => items.take().map(Value::Array),
+            _ => None,
+        })
+    }
+
+    /// Reads an error document of this style (an upstream's) back into its parts.
+    pub fn parse_error(&self, doc: &Value) -> UpstreamError {
+        let mut out = UpstreamError::default();
+        let text = |t: &Template, name: &str| {
+            t.find(name)
+                .and_then(|p| p.get(doc).and_then(Value::as_str).map(str::to_owned))
+        };
+        out.code = text(&self.error.body, "code");
+        out.message = text(&self.error.body, "message");
+        let lists = [Some(&self.error.body), self.error.validation_body.as_ref()];
+        for t in lists.into_iter().flatten() {
+            let Some(list) = t
+                .find("errors")
+                .and_then(|p| p.get(doc))
+                .and_then(Value::as_array)
+            else {
+                continue;
+            };
+            let Some(item) = &self.error.item else { break };
+            let msg_at = item.find("msg");
+            let field_at = item
+                .find("pointer")
+                .map(|p| (p, true))
+                .or(item.find("loc").map(|p| (p, false)));
+            for entry in list {
+                let msg = msg_at
+                    .as_ref()
+                    .and_then(|p| p.get(entry))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let field = field_at.as_ref().and_then(|(p, is_pointer)| {
+                    let v = p.get(entry)?;
+                    if *is_pointer {
+                        v.as_str().map(pointer_to_dotted)
+                    } else {
+                        let parts: Vec<String> = v
+                            .as_array()?
+                            .iter()
+                            .skip(1)
+                            .map(|s| {
+                                s.as_str()
+                                    .map(str::to_owned)
+                                    .unwrap_or_else(|| s.to_string())
+                            })
+                            .collect();
+                        Some(parts.join("."))
+                    }
+                });
+                out.items.push((field, msg));
+            }
+            break;
+        }
+        out
+    }
+}
