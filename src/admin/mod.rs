@@ -41,7 +41,8 @@ fn json_reply(status: u16, v: serde_json::Value) -> Response<Vec<u8>> {
 }
 
 impl Admin {
-    fn refresh_cache_metrics(&self) {
+    async fn refresh_cache_metrics(&self) {
+        self.cache.sync().await;
         let m = &self.metrics;
         m.cache_entries.set(self.cache.entry_count() as i64);
         m.cache_bytes.set(self.cache.weighted_size() as i64);
@@ -126,7 +127,7 @@ impl ServeHttp for Admin {
             ),
             ("GET", "/readyz") => self.readyz().await,
             ("GET", "/metrics") => {
-                self.refresh_cache_metrics();
+                self.refresh_cache_metrics().await;
                 reply(200, "text/plain; version=0.0.4", self.metrics.render())
             }
             ("POST", "/cache/purge") => self.purge(query.as_deref()).await,

@@ -63,6 +63,10 @@ pub enum Unstored<E> {
     Uncacheable(Arc<Canonical>),
 }
 
+/// The upstream's write count when a fetch began (see [`UserCache::write_token`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteToken(u64);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
     Hit,
@@ -166,6 +170,14 @@ impl UserCache {
         E: Send + Sync + 'static,
         F: std::future::Future<Output = Result<Fetched, E>>,
     {
+        // An entry another route stored with a longer TTL is too old for this one: this
+        // route's TTL bounds the age of what it serves.
+        if let Some(entry) = self.inner.get(&key).await {
+            if entry.stored.elapsed() <= ttl {
+                return Ok((entry, CacheStatus::Hit));
+            }
+            self.inner.invalidate(&key).await;
+        }
         let upstream = key.upstream as usize;
         let writes_before = self.writes_seen(upstream);
         let entry = self
@@ -192,16 +204,24 @@ impl UserCache {
         Ok((entry.into_value(), status))
     }
 
-    /// Stores a user fetched outside the cache (a `no-cache` refresh).
-    pub async fn put(&self, key: CacheKey, user: Arc<Canonical>, ttl: Duration) {
-        if !ttl.is_zero() {
-            let entry = Arc::new(Entry {
-                user,
-                stored: Instant::now(),
-                ttl,
-            });
-            self.inner.insert(key, entry).await;
+    /// Taken before an upstream fetch that happens outside [`Self::get_or_fetch`]; a write
+    /// to the upstream after this makes the fetched document unfit to store.
+    pub fn write_token(&self, upstream: u16) -> WriteToken {
+        WriteToken(self.writes_seen(upstream as usize))
+    }
+
+    /// Stores a user fetched outside the cache (a `no-cache` refresh), unless a write to the
+    /// upstream happened since `token` was taken.
+    pub async fn put(&self, key: CacheKey, user: Arc<Canonical>, ttl: Duration, token: WriteToken) {
+        if ttl.is_zero() || self.writes_seen(key.upstream as usize) != token.0 {
+            return;
         }
+        let entry = Arc::new(Entry {
+            user,
+            stored: Instant::now(),
+            ttl,
+        });
+        self.inner.insert(key, entry).await;
     }
 
     fn writes_seen(&self, upstream: usize) -> u64 {
@@ -240,6 +260,11 @@ impl UserCache {
             w.fetch_add(1, Ordering::AcqRel);
         }
         self.inner.invalidate_all();
+    }
+
+    /// Brings moka's approximate counts up to date (before reporting them).
+    pub async fn sync(&self) {
+        self.inner.run_pending_tasks().await;
     }
 
     pub fn entry_count(&self) -> u64 {
@@ -353,11 +378,21 @@ mod tests {
         let cache = UserCache::new(1 << 20, vec![true]);
         for p in [0, 7] {
             cache
-                .put(key("a", p), user(), Duration::from_secs(30))
+                .put(
+                    key("a", p),
+                    user(),
+                    Duration::from_secs(30),
+                    cache.write_token(0),
+                )
                 .await;
         }
         cache
-            .put(key("b", 0), user(), Duration::from_secs(30))
+            .put(
+                key("b", 0),
+                user(),
+                Duration::from_secs(30),
+                cache.write_token(0),
+            )
             .await;
         cache.evict_user(0, "a").await;
         assert!(cache.get(&key("a", 0)).await.is_none());

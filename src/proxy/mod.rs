@@ -74,7 +74,6 @@ pub struct Gateway {
 /// The request as the handler needs it, copied out of the session once.
 struct Incoming {
     method: String,
-    path: String,
     query: Option<String>,
     authorization: Option<Vec<u8>>,
     content_type: Option<String>,
@@ -125,22 +124,17 @@ impl Gateway {
     }
 
     async fn handle(&self, session: &mut Session, ctx: &mut Ctx) -> Result<Reply, GatewayError> {
+        let path = session.req_header().uri.path().to_owned();
+        let found = self.router.find(&path, &self.config.routes, &self.rules);
+        if let Found::Route(i, _) | Found::Nearest(i) = found {
+            ctx.route = Some(i);
+        }
         let incoming = self.incoming(session)?;
-        let (route_idx, raw_id) =
-            match self
-                .router
-                .find(&incoming.path, &self.config.routes, &self.rules)
-            {
-                Found::Route(i, id) => {
-                    ctx.route = Some(i);
-                    (i, id.to_owned())
-                }
-                Found::Nearest(i) => {
-                    ctx.route = Some(i);
-                    return Err(GatewayError::NotFound);
-                }
-                Found::None => return Err(GatewayError::NoRoute),
-            };
+        let (route_idx, raw_id) = match found {
+            Found::Route(i, id) => (i, id.to_owned()),
+            Found::Nearest(_) => return Err(GatewayError::NotFound),
+            Found::None => return Err(GatewayError::NoRoute),
+        };
         let route = &self.config.routes[route_idx];
         let client = self.rules.style(route.style);
         let method = match incoming.method.as_str() {
@@ -242,7 +236,6 @@ impl Gateway {
             || header("pragma").is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"));
         Ok(Incoming {
             method: req.method.as_str().to_owned(),
-            path: req.uri.path().to_owned(),
             query: req.uri.query().map(str::to_owned),
             authorization: req
                 .headers
@@ -474,40 +467,44 @@ impl Gateway {
             id: Arc::from(canonical_id),
             partition,
         };
-        let (user, status, age) = if !cache_on || incoming.no_cache {
-            let fetched = self
+        let looked_up = if !cache_on || incoming.no_cache {
+            let token = self.cache.write_token(key.upstream);
+            match self
                 .fetch_user(route_idx, ctx, incoming, upstream_id, forwarded.as_deref())
-                .await?;
-            if cache_on {
-                if let Some(max_age) = fetched.storable_for {
-                    self.cache
-                        .put(key, fetched.user.clone(), ttl.min(max_age))
-                        .await;
+                .await
+            {
+                Ok(fetched) => {
+                    if let (true, Some(max_age)) = (cache_on, fetched.storable_for) {
+                        let user = fetched.user.clone();
+                        self.cache.put(key, user, ttl.min(max_age), token).await;
+                    }
+                    Ok((fetched.user, CacheStatus::Bypass, None))
                 }
+                Err(e) => Err((e, CacheStatus::Bypass)),
             }
-            (fetched.user, CacheStatus::Bypass, None)
         } else {
             let fetch =
                 self.fetch_user(route_idx, ctx, incoming, upstream_id, forwarded.as_deref());
             match self.cache.get_or_fetch(key, ttl, fetch).await {
                 Ok((entry, status)) => {
                     let age = (status == CacheStatus::Hit).then(|| entry.age_secs());
-                    (entry.user.clone(), status, age)
+                    Ok((entry.user.clone(), status, age))
                 }
                 Err(e) => match &*e {
-                    Unstored::Failed(err) => {
-                        ctx.cache = Some(CacheStatus::Miss);
-                        return Err(err.clone());
-                    }
-                    Unstored::Uncacheable(user) => (user.clone(), CacheStatus::Miss, None),
+                    Unstored::Failed(err) => Err((err.clone(), CacheStatus::Miss)),
+                    Unstored::Uncacheable(user) => Ok((user.clone(), CacheStatus::Miss, None)),
                 },
             }
+        };
+        let status = match &looked_up {
+            Ok((_, status, _)) | Err((_, status)) => *status,
         };
         ctx.cache = Some(status);
         self.metrics
             .cache_lookups
             .with_label_values(&[&status.as_str().to_ascii_lowercase()])
             .inc();
+        let (user, _, age) = looked_up.map_err(|(e, _)| e)?;
         let mut reply = self.render(route_idx, ctx, &user, Method::Get)?;
         if let Some(age) = age {
             reply.headers.push(("age", age.to_string()));
@@ -565,14 +562,20 @@ impl Gateway {
                     headers,
                 },
             )
-            .await?;
+            .await;
+        // Unless the upstream clearly refused the write (4xx), it may have happened — even
+        // when its answer was lost or late — so whatever any route cached for this user is
+        // stale now.
+        let refused = matches!(&answer, Ok(a) if (400..500).contains(&a.status));
+        if !refused {
+            self.cache
+                .evict_user(route.upstream as u16, canonical_id)
+                .await;
+        }
+        let answer = answer?;
         if !(200..300).contains(&answer.status) {
             return Err(self.upstream_failure(route_idx, &answer));
         }
-        // The write happened: whatever any route cached for this user is now stale.
-        self.cache
-            .evict_user(route.upstream as u16, canonical_id)
-            .await;
         let user = self.read_upstream_user(route_idx, &answer)?;
         let mut reply = self.render(route_idx, ctx, &user, Method::Put)?;
         let lossy: Vec<&str> = translated
@@ -663,6 +666,7 @@ fn check_framing(raw: &[u8]) -> Result<(), GatewayError> {
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             transfer_encoding = true;
         } else if name.last().is_some_and(|b| b.is_ascii_whitespace()) {
+            // pingora's parser refuses this first today; kept so a laxer parser cannot let it by.
             return Err(GatewayError::BadFraming("whitespace before a header colon"));
         }
     }
@@ -747,9 +751,24 @@ impl ProxyHttp for Gateway {
                 e.render(style, &ctx.request_id, &timestamp(), &path)
             }
         };
+        if ctx.cache.is_none() && session.req_header().method == http::Method::GET {
+            // Answered before the cache was consulted (auth, malformed id): say so.
+            ctx.cache = Some(CacheStatus::Bypass);
+        }
         ctx.status = reply.status;
         self.write(session, ctx, reply).await?;
         Ok(true)
+    }
+
+    /// Serves pipelined requests in order (RFC 9112 §9.3.2) instead of closing after the
+    /// first; pingora answers them one at a time.
+    async fn early_request_filter(
+        &self,
+        session: &mut Session,
+        _ctx: &mut Ctx,
+    ) -> pingora::Result<()> {
+        session.as_downstream_mut().set_pipelining_enabled(true);
+        Ok(())
     }
 
     async fn upstream_peer(
@@ -823,7 +842,6 @@ pub fn cache_for(config: &Config) -> UserCache {
         .collect();
     UserCache::new(config.cache.max_bytes, partitioned)
 }
-
 
 #[cfg(test)]
 mod tests {

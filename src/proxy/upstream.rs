@@ -69,11 +69,14 @@ async fn send_with_retry(
     call: &Call<'_>,
 ) -> Result<Answer, GatewayError> {
     match exchange(connector, upstream, peer, call).await {
+        // Only a pooled connection the upstream had already closed is retried: a timeout
+        // may mean the upstream is still working on the request, and a write must not be
+        // sent twice.
         Err(Failure {
             reused: true,
             answered: false,
-            ..
-        }) => exchange(connector, upstream, peer, call)
+            error,
+        }) if error != GatewayError::GatewayTimeout => exchange(connector, upstream, peer, call)
             .await
             .map_err(|f| f.error),
         other => other.map_err(|f| f.error),
@@ -112,6 +115,11 @@ async fn exchange(
             reused: false,
             answered: false,
         })?;
+    // The connector leaves the session's own read/write timeouts unset (pingora's proxy
+    // sets them from the peer); without them a silent upstream is only cut by the outer
+    // deadline.
+    session.set_read_timeout(Some(upstream.read_timeout));
+    session.set_write_timeout(Some(upstream.write_timeout));
     let fail = |e: Box<pingora::Error>, answered: bool| Failure {
         error: classify(&e, upstream),
         reused,

@@ -314,7 +314,20 @@ impl RuleSet {
         if !errors.is_empty() {
             let mapped = errors
                 .into_iter()
-                .map(|e| self.retarget(e, target, client))
+                .map(|e| {
+                    let cleared = doc.pointer(&e.pointer).is_some_and(Value::is_null);
+                    let e = self.retarget(e, target, client);
+                    if cleared {
+                        let name = error::pointer_to_dotted(&e.pointer);
+                        FieldError::new(
+                            e.pointer,
+                            "value_error",
+                            format!("{name}: cannot be cleared (null) on this API's backend"),
+                        )
+                    } else {
+                        e
+                    }
+                })
                 .collect();
             return Err(TranslateError::Invalid(mapped));
         }
