@@ -34,6 +34,7 @@ use crate::assets;
 use crate::translate::{Canonical, Method, RuleSet, StyleId, TranslateError, WritePolicy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -83,13 +84,18 @@ fn run_inner(args: &Args) -> Result<ExitCode, Usage> {
         to,
         kind: args.kind,
         strict: args.strict,
+        refused: Cell::new(false),
     };
 
     let (reader, size): (Box<dyn BufRead>, Option<u64>) = match &args.file {
         Some(path) => {
             let file = File::open(path)
                 .map_err(|e| Usage(format!("cannot open {}: {e}", path.display())))?;
-            let size = file.metadata().ok().map(|m| m.len());
+            let meta = file.metadata().ok();
+            if meta.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+                return Err(Usage(format!("{} is a directory", path.display())));
+            }
+            let size = meta.map(|m| m.len());
             (Box::new(BufReader::with_capacity(64 * 1024, file)), size)
         }
         None => {
@@ -126,7 +132,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, Usage> {
             out.written, out.failed
         );
     }
-    if args.strict && out.failed > 0 && translator.kind == super::KindArg::Request {
+    if translator.refused.get() {
         eprintln!(
             "dragoman translate: --strict refuses fields the {} style cannot hold; \
              without it they are dropped and listed here",
@@ -188,7 +194,7 @@ impl Lines {
     /// The next line (with its newline) into `buf`; false at the end of the input.
     fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
         buf.clear();
-        let n = self.reader.read_until(b'\n', buf)?;
+        let n = self.reader.read_until(b'\n', buf).map_err(read_error)?;
         if n == 0 {
             return Ok(false);
         }
@@ -206,6 +212,17 @@ impl Lines {
         }
         Ok(None)
     }
+}
+
+fn read_error(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot read the input: {e}"))
+}
+
+fn write_line<W: Write>(out: &mut Output<W>, text: &[u8]) -> io::Result<()> {
+    out.written += 1;
+    out.writer
+        .write_all(text)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write the output: {e}")))
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -289,7 +306,7 @@ fn drive<W: Write>(
             // The start of a multi-line value: read it whole (a single document needs to be in
             // memory anyway) and see whether it is one.
             let mut whole = first;
-            input.reader.read_to_end(&mut whole)?;
+            input.reader.read_to_end(&mut whole).map_err(read_error)?;
             match parse_line(&whole) {
                 Ok(value) => single(t, value, out, &notes),
                 Err(_) => {
@@ -320,13 +337,12 @@ fn single<W: Write>(
     out: &mut Output<W>,
     notes: &Notes,
 ) -> io::Result<()> {
-    match t.translate(Origin::Whole, &value) {
+    match t.translate(&value) {
         Ok(done) => {
             notes.emit(Origin::Whole, &done.notes);
             let mut text = serde_json::to_vec_pretty(&done.body).map_err(io::Error::other)?;
             text.push(b'\n');
-            out.written += 1;
-            out.writer.write_all(&text)
+            write_line(out, &text)
         }
         Err(errors) => {
             out.failed += 1;
@@ -363,7 +379,7 @@ fn ndjson_line<W: Write>(
     out.ndjson = true;
     let origin = Origin::Line(number);
     let result = match parsed {
-        Ok(value) => t.translate(origin, &value),
+        Ok(value) => t.translate(&value),
         Err(e) => Err(vec![json_error(&e)]),
     };
     match result {
@@ -372,8 +388,7 @@ fn ndjson_line<W: Write>(
             // The whole line is built before anything of it is written.
             let mut text = serde_json::to_vec(&done.body).map_err(io::Error::other)?;
             text.push(b'\n');
-            out.written += 1;
-            out.writer.write_all(&text)
+            write_line(out, &text)
         }
         Err(errors) => {
             out.failed += 1;
@@ -446,6 +461,8 @@ struct Translator<'r> {
     to: StyleId,
     kind: super::KindArg,
     strict: bool,
+    /// A document was refused for a field the target cannot hold (for the --strict hint).
+    refused: Cell<bool>,
 }
 
 /// A translated document and what to say about it on stderr.
@@ -459,10 +476,10 @@ impl Translator<'_> {
         &self.rules.style(self.to).name
     }
 
-    fn translate(&self, origin: Origin, doc: &Value) -> Result<Done, Vec<String>> {
+    fn translate(&self, doc: &Value) -> Result<Done, Vec<String>> {
         match self.kind {
             super::KindArg::Request => self.request(doc),
-            super::KindArg::Response => self.response(origin, doc),
+            super::KindArg::Response => self.response(doc),
         }
     }
 
@@ -474,7 +491,14 @@ impl Translator<'_> {
         let done = self
             .rules
             .translate_request(self.from, self.to, doc, &policy)
-            .map_err(messages)?;
+            .map_err(|e| {
+                if let TranslateError::Invalid(errors) = &e {
+                    if errors.iter().any(|e| e.kind == "not_carried") {
+                        self.refused.set(true);
+                    }
+                }
+                messages(e)
+            })?;
         let mut notes = Vec::new();
         if !done.dropped.is_empty() {
             notes.push(self.dropped_note(&done.dropped));
@@ -496,7 +520,7 @@ impl Translator<'_> {
     }
 
     /// A whole success document → a whole success document; a bare resource → a bare resource.
-    fn response(&self, _origin: Origin, doc: &Value) -> Result<Done, Vec<String>> {
+    fn response(&self, doc: &Value) -> Result<Done, Vec<String>> {
         let from = self.rules.style(self.from);
         let (canon, whole) = match self.rules.read_response(self.from, doc) {
             Ok(c) => (c, true),
@@ -516,6 +540,7 @@ impl Translator<'_> {
         let lost = self.not_held(&canon);
         if !lost.is_empty() {
             if self.strict {
+                self.refused.set(true);
                 return Err(lost
                     .iter()
                     .map(|n| {

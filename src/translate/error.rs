@@ -86,14 +86,24 @@ fn join_messages(errors: &[FieldError]) -> String {
 }
 
 /// A problem in a rules or schema file, located for `dragoman check`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub file: String,
     /// 1-based; 0 when the problem is about the file as a whole.
     pub line: usize,
     pub message: String,
 }
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file, self.message),
+            line => write!(f, "{}:{line}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
 
 impl LoadError {
     pub fn new(file: &str, line: usize, message: impl Into<String>) -> Self {

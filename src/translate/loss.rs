@@ -86,14 +86,20 @@ pub(crate) fn report(set: &RuleSet, client_id: StyleId, upstream_id: StyleId) ->
                 kind: LossKind::Partial("only part of it can be stored".into()),
             });
         }
+        let mut targets: Vec<&Rule> = Vec::new();
         for id in &held {
             if let Some(target) = upstream.rule_for(*id) {
-                if let Some(kind) = narrowing(&rule.rule, &target.rule, true) {
-                    request.push(Loss {
-                        field: name.clone(),
-                        kind,
-                    });
+                if !targets.contains(&&target.rule) {
+                    targets.push(&target.rule);
                 }
+            }
+        }
+        for target in targets {
+            if let Some(kind) = narrowing(&rule.rule, target, true) {
+                request.push(Loss {
+                    field: name.clone(),
+                    kind,
+                });
             }
         }
     }
@@ -148,6 +154,8 @@ pub(crate) fn report(set: &RuleSet, client_id: StyleId, upstream_id: StyleId) ->
             kind,
         });
     }
+    request.dedup();
+    response.dedup();
     LossReport {
         client: client.name.clone(),
         upstream: upstream.name.clone(),

@@ -656,6 +656,11 @@ fn the_loss_report_names_what_each_direction_cannot_carry() {
     let s = set();
     let r = s.loss_report(id("envelope"), id("camel"));
     assert_eq!(
+        r.request.iter().filter(|l| l.field == "name").count(),
+        1,
+        "{r}"
+    );
+    assert_eq!(
         r.refused_on_write(),
         vec!["email", "company", "department", "phone", "metadata"]
     );
