@@ -18,12 +18,13 @@
 //! that user on that upstream before its response is written, and marks fills that were in
 //! flight during the write as not storable (they may carry the old document).
 
-use crate::translate::Canonical;
+use crate::translate::{Canonical, TranslateError, View};
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,15 +34,42 @@ pub struct CacheKey {
     pub partition: u64,
 }
 
-/// A cached user.
+/// A rendering of a cached user, or why it could not be rendered (kept: it would fail again).
+type ViewResult = Result<Arc<View>, TranslateError>;
+
+/// A cached user, and its rendering in each client style as first asked for.
 #[derive(Debug)]
 pub struct Entry {
     pub user: Arc<Canonical>,
     pub stored: Instant,
     ttl: Duration,
+    views: Box<[OnceLock<ViewResult>]>,
 }
 
 impl Entry {
+    fn new(user: Arc<Canonical>, ttl: Duration, styles: usize) -> Self {
+        Self {
+            user,
+            stored: Instant::now(),
+            ttl,
+            views: (0..styles).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The user rendered for client style number `style`, rendered once per entry.
+    pub fn view(
+        &self,
+        style: usize,
+        render: impl FnOnce(&Canonical) -> Result<View, TranslateError>,
+    ) -> Result<Arc<View>, TranslateError> {
+        match self.views.get(style) {
+            Some(slot) => slot
+                .get_or_init(|| render(&self.user).map(Arc::new))
+                .clone(),
+            None => render(&self.user).map(Arc::new),
+        }
+    }
+
     /// Seconds since the upstream answered, for the `Age` header.
     pub fn age_secs(&self) -> u64 {
         self.stored.elapsed().as_secs()
@@ -61,6 +89,13 @@ pub enum Unstored<E> {
     Failed(E),
     /// Fetched fine but not to be stored (no-store, a write raced it): still the answer.
     Uncacheable(Arc<Canonical>),
+}
+
+/// What the cache needs to know of an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpstreamShape {
+    pub partitioned: bool,
+    pub client_styles: usize,
 }
 
 /// The upstream's write count when a fetch began (see [`UserCache::write_token`]).
@@ -114,16 +149,30 @@ pub struct UserCache {
     /// Per upstream: whether any route forwards client credentials (partitions other than 0).
     partitioned: Arc<Vec<bool>>,
     pub evictions: Arc<Evictions>,
+    styles: usize,
 }
 
 impl UserCache {
-    pub fn new(max_bytes: u64, partitioned: Vec<bool>) -> Self {
+    /// `upstreams[u]`: whether routes to upstream `u` forward client credentials, and how
+    /// many client styles read it (the views an entry of it can grow). `styles`: how many
+    /// styles the rule set has (one view slot each).
+    pub fn new(max_bytes: u64, upstreams: Vec<UpstreamShape>, styles: usize) -> Self {
+        let readers: Arc<Vec<usize>> =
+            Arc::new(upstreams.iter().map(|u| u.client_styles).collect());
+        let partitioned: Vec<bool> = upstreams.iter().map(|u| u.partitioned).collect();
         let evictions = Arc::new(Evictions::default());
         let ev = evictions.clone();
         let inner = Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|k: &CacheKey, v: &Arc<Entry>| {
-                (k.id.len() + v.user.weight() + 96).min(u32::MAX as usize) as u32
+            // Views are rendered after insertion, so each is counted in advance at the
+            // size of the user's values: the bound holds however many styles read the entry.
+            .weigher(move |k: &CacheKey, v: &Arc<Entry>| {
+                let styles = readers
+                    .get(k.upstream as usize)
+                    .copied()
+                    .unwrap_or(v.views.len());
+                let views = v.user.value_bytes() * styles;
+                (k.id.len() + v.user.weight() + views + 96).min(u32::MAX as usize) as u32
             })
             .expire_after(PerEntryTtl)
             .support_invalidation_closures()
@@ -143,6 +192,7 @@ impl UserCache {
             writes,
             partitioned: Arc::new(partitioned),
             evictions,
+            styles,
         }
     }
 
@@ -187,11 +237,11 @@ impl UserCache {
                 let fetched = fetch.await.map_err(Unstored::Failed)?;
                 let raced = self.writes_seen(upstream) != writes_before;
                 match fetched.storable_for {
-                    Some(max_age) if !raced && !max_age.is_zero() => Ok(Arc::new(Entry {
-                        user: fetched.user,
-                        stored: Instant::now(),
-                        ttl: ttl.min(max_age),
-                    })),
+                    Some(max_age) if !raced && !max_age.is_zero() => Ok(Arc::new(Entry::new(
+                        fetched.user,
+                        ttl.min(max_age),
+                        self.styles,
+                    ))),
                     _ => Err(Unstored::Uncacheable(fetched.user)),
                 }
             })
@@ -216,11 +266,7 @@ impl UserCache {
         if ttl.is_zero() || self.writes_seen(key.upstream as usize) != token.0 {
             return;
         }
-        let entry = Arc::new(Entry {
-            user,
-            stored: Instant::now(),
-            ttl,
-        });
+        let entry = Arc::new(Entry::new(user, ttl, self.styles));
         self.inner.insert(key, entry).await;
     }
 
@@ -335,7 +381,14 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_misses_run_one_fetch_and_share_it() {
-        let cache = UserCache::new(1 << 20, vec![false]);
+        let cache = UserCache::new(
+            1 << 20,
+            vec![UpstreamShape {
+                partitioned: false,
+                client_styles: 1,
+            }],
+            3,
+        );
         let runs = Arc::new(AtomicU64::new(0));
         let mut tasks = Vec::new();
         for _ in 0..32 {
@@ -362,7 +415,14 @@ mod tests {
 
     #[tokio::test]
     async fn errors_are_shared_with_waiters_but_not_stored() {
-        let cache = UserCache::new(1 << 20, vec![false]);
+        let cache = UserCache::new(
+            1 << 20,
+            vec![UpstreamShape {
+                partitioned: false,
+                client_styles: 1,
+            }],
+            3,
+        );
         let r = cache
             .get_or_fetch::<&str, _>(key("a", 0), Duration::from_secs(30), async { Err("down") })
             .await;
@@ -375,7 +435,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_evicts_every_partition_of_the_user() {
-        let cache = UserCache::new(1 << 20, vec![true]);
+        let cache = UserCache::new(
+            1 << 20,
+            vec![UpstreamShape {
+                partitioned: true,
+                client_styles: 1,
+            }],
+            3,
+        );
         for p in [0, 7] {
             cache
                 .put(
@@ -402,7 +469,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_fill_that_overlapped_a_write_is_answered_but_not_stored() {
-        let cache = UserCache::new(1 << 20, vec![false]);
+        let cache = UserCache::new(
+            1 << 20,
+            vec![UpstreamShape {
+                partitioned: false,
+                client_styles: 1,
+            }],
+            3,
+        );
         let c2 = cache.clone();
         let r = cache
             .get_or_fetch::<String, _>(key("a", 0), Duration::from_secs(30), async move {

@@ -15,7 +15,7 @@ use crate::cache::{self, CacheKey, CacheStatus, Fetched, Unstored, UserCache};
 use crate::config::{Config, Scope};
 use crate::errors::{GatewayError, Reply};
 use crate::metrics::Metrics;
-use crate::translate::{AuthScheme, Canonical, Method, RuleSet, StyleId, TranslateError};
+use crate::translate::{AuthScheme, Canonical, Method, RuleSet, StyleId, TranslateError, View};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
@@ -407,7 +407,7 @@ impl Gateway {
         let doc: Value = serde_json::from_slice(&answer.body).map_err(|e| {
             GatewayError::BadGateway(format!("upstream {} sent invalid JSON: {e}", up.name))
         })?;
-        self.rules.read_response(up.style, &doc).map_err(|e| {
+        self.rules.read_owned_response(up.style, doc).map_err(|e| {
             self.metrics
                 .translation_failures
                 .with_label_values(&[self.route_labels[route_idx].as_str(), "upstream_response"])
@@ -478,7 +478,7 @@ impl Gateway {
                         let user = fetched.user.clone();
                         self.cache.put(key, user, ttl.min(max_age), token).await;
                     }
-                    Ok((fetched.user, CacheStatus::Bypass, None))
+                    Ok((fetched.user, None, CacheStatus::Bypass, None))
                 }
                 Err(e) => Err((e, CacheStatus::Bypass)),
             }
@@ -488,24 +488,27 @@ impl Gateway {
             match self.cache.get_or_fetch(key, ttl, fetch).await {
                 Ok((entry, status)) => {
                     let age = (status == CacheStatus::Hit).then(|| entry.age_secs());
-                    Ok((entry.user.clone(), status, age))
+                    Ok((entry.user.clone(), Some(entry), status, age))
                 }
                 Err(e) => match &*e {
                     Unstored::Failed(err) => Err((err.clone(), CacheStatus::Miss)),
-                    Unstored::Uncacheable(user) => Ok((user.clone(), CacheStatus::Miss, None)),
+                    Unstored::Uncacheable(user) => {
+                        Ok((user.clone(), None, CacheStatus::Miss, None))
+                    }
                 },
             }
         };
         let status = match &looked_up {
-            Ok((_, status, _)) | Err((_, status)) => *status,
+            Ok((_, _, status, _)) | Err((_, status)) => *status,
         };
         ctx.cache = Some(status);
         self.metrics
             .cache_lookups
             .with_label_values(&[&status.as_str().to_ascii_lowercase()])
             .inc();
-        let (user, _, age) = looked_up.map_err(|(e, _)| e)?;
-        let mut reply = self.render(route_idx, ctx, &user, Method::Get)?;
+        let (user, entry, _, age) = looked_up.map_err(|(e, _)| e)?;
+        let view = self.view(route_idx, &user, entry.as_deref())?;
+        let mut reply = self.render(route_idx, ctx, &view, Method::Get);
         if let Some(age) = age {
             reply.headers.push(("age", age.to_string()));
         }
@@ -529,7 +532,7 @@ impl Gateway {
         let doc: Value = serde_json::from_slice(&body).map_err(|_| GatewayError::BadJson)?;
         let translated = self
             .rules
-            .translate_request(route.style, up.style, &doc, &route.policy)
+            .translate_owned_request(route.style, up.style, doc, &route.policy)
             .map_err(|e| {
                 self.metrics
                     .translation_failures
@@ -577,7 +580,8 @@ impl Gateway {
             return Err(self.upstream_failure(route_idx, &answer));
         }
         let user = self.read_upstream_user(route_idx, &answer)?;
-        let mut reply = self.render(route_idx, ctx, &user, Method::Put)?;
+        let view = self.view(route_idx, &user, None)?;
+        let mut reply = self.render(route_idx, ctx, &view, Method::Put);
         let lossy: Vec<&str> = translated
             .lossy
             .iter()
@@ -594,41 +598,48 @@ impl Gateway {
         Ok(reply)
     }
 
-    fn render(
+    /// The user as the route's client style sees it (`entry`'s memoized view when cached).
+    fn view(
         &self,
         route_idx: usize,
-        ctx: &Ctx,
         user: &Canonical,
-        method: Method,
-    ) -> Result<Reply, GatewayError> {
-        let route = &self.config.routes[route_idx];
-        let rendered = self
+        entry: Option<&cache::Entry>,
+    ) -> Result<Arc<View>, GatewayError> {
+        let style = self.config.routes[route_idx].style;
+        let render = |u: &Canonical| self.rules.view(style, u);
+        let view = match entry {
+            Some(e) => e.view(style.index(), render),
+            None => render(user).map(Arc::new),
+        };
+        view.map_err(|e| {
+            self.metrics
+                .translation_failures
+                .with_label_values(&[self.route_labels[route_idx].as_str(), "response"])
+                .inc();
+            GatewayError::BadGateway(e.to_string())
+        })
+    }
+
+    fn render(&self, route_idx: usize, ctx: &Ctx, view: &View, method: Method) -> Reply {
+        let style = self.config.routes[route_idx].style;
+        let body = self
             .rules
-            .render_response(route.style, user, method, &ctx.request_id, &timestamp())
-            .map_err(|e| {
-                self.metrics
-                    .translation_failures
-                    .with_label_values(&[self.route_labels[route_idx].as_str(), "response"])
-                    .inc();
-                GatewayError::BadGateway(e.to_string())
-            })?;
-        let body = serde_json::to_vec(&rendered.body)
-            .map_err(|e| GatewayError::Internal(e.to_string()))?;
+            .write_response(style, view, method, &ctx.request_id, &timestamp());
         let mut headers = Vec::new();
-        if !rendered.lossy.is_empty() {
-            let fields: Vec<&str> = rendered
+        if !view.lossy.is_empty() {
+            let fields: Vec<&str> = view
                 .lossy
                 .iter()
                 .filter_map(|l| l.split(':').next())
                 .collect();
             headers.push(("x-dragoman-lossy", fields.join(", ")));
         }
-        Ok(Reply {
+        Reply {
             status: 200,
-            content_type: self.rules.style(route.style).response.content_type.clone(),
+            content_type: self.rules.style(style).response.content_type.clone(),
             headers,
             body: Bytes::from(body),
-        })
+        }
     }
 
     async fn write(&self, session: &mut Session, ctx: &Ctx, reply: Reply) -> pingora::Result<()> {
@@ -832,15 +843,23 @@ impl ProxyHttp for Gateway {
 /// The cache is sized from the config; each upstream is partitioned when any route to it
 /// forwards client credentials.
 pub fn cache_for(config: &Config) -> UserCache {
-    let partitioned = (0..config.upstreams.len())
+    let upstreams = (0..config.upstreams.len())
         .map(|u| {
-            config
-                .routes
-                .iter()
-                .any(|r| r.upstream == u && r.forward_credential)
+            let routes: Vec<_> = config.routes.iter().filter(|r| r.upstream == u).collect();
+            let mut styles: Vec<StyleId> = routes.iter().map(|r| r.style).collect();
+            styles.sort();
+            styles.dedup();
+            cache::UpstreamShape {
+                partitioned: routes.iter().any(|r| r.forward_credential),
+                client_styles: styles.len(),
+            }
         })
         .collect();
-    UserCache::new(config.cache.max_bytes, partitioned)
+    UserCache::new(
+        config.cache.max_bytes,
+        upstreams,
+        config.rules.style_names().len(),
+    )
 }
 
 #[cfg(test)]

@@ -122,6 +122,11 @@ impl Canonical {
 
     /// Approximate heap size, for byte-bounded caches.
     pub fn weight(&self) -> usize {
+        24 + self.slots.len() * std::mem::size_of::<Option<Value>>() + self.value_bytes()
+    }
+
+    /// Approximate heap size of the values alone (what a rendering of them also holds).
+    pub fn value_bytes(&self) -> usize {
         fn size(v: &Value) -> usize {
             match v {
                 Value::String(s) => 24 + s.len(),
@@ -132,6 +137,6 @@ impl Canonical {
                 _ => 16,
             }
         }
-        24 + self.slots.len() * 32 + self.present().map(|(_, v)| size(v)).sum::<usize>()
+        self.present().map(|(_, v)| 32 + size(v)).sum()
     }
 }

@@ -51,6 +51,13 @@ pub enum Method {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StyleId(u8);
 
+impl StyleId {
+    /// Its position among the rule set's styles (for per-style slots).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// What a route lets a write lose.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WritePolicy {
@@ -68,6 +75,14 @@ pub struct TranslatedRequest {
     pub lossy: Vec<String>,
     /// Client field names dropped under the route's policy.
     pub dropped: Vec<String>,
+}
+
+/// A user as a resource of one style, validated, and what that style could not show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub resource: Value,
+    /// Client field names carried imperfectly.
+    pub lossy: Vec<String>,
 }
 
 /// A response body in the client's style.
@@ -288,10 +303,22 @@ impl RuleSet {
         body: &Value,
         policy: &WritePolicy,
     ) -> Result<TranslatedRequest, TranslateError> {
+        self.translate_owned_request(from, to, body.clone(), policy)
+    }
+
+    /// [`Self::translate_request`] for a body the caller no longer needs (no copy is made).
+    pub fn translate_owned_request(
+        &self,
+        from: StyleId,
+        to: StyleId,
+        body: Value,
+        policy: &WritePolicy,
+    ) -> Result<TranslatedRequest, TranslateError> {
         let (client, target) = (self.style(from), self.style(to));
-        let errors = client.schemas.request.errors(body);
-        if !errors.is_empty() {
-            return Err(TranslateError::Invalid(errors));
+        if !client.schemas.request.is_valid(&body) {
+            return Err(TranslateError::Invalid(
+                client.schemas.request.errors(&body),
+            ));
         }
         let mut canon = client
             .read(body, Kind::Request, &self.registry, &self.tables)
@@ -378,22 +405,37 @@ impl RuleSet {
     }
 
     /// An upstream success document → the canonical user, validated against the upstream's
-    /// own response schema. This is what the cache keeps.
+    /// own response schema, with the fields derivable from the role table filled in. This is
+    /// what the cache keeps.
     pub fn read_response(
         &self,
         upstream: StyleId,
         doc: &Value,
     ) -> Result<Canonical, TranslateError> {
+        self.read_owned_response(upstream, doc.clone())
+    }
+
+    /// [`Self::read_response`] for a document the caller no longer needs: values are moved
+    /// out of it, not copied.
+    pub fn read_owned_response(
+        &self,
+        upstream: StyleId,
+        mut doc: Value,
+    ) -> Result<Canonical, TranslateError> {
         let style = self.style(upstream);
-        if let Some(reason) = style.schemas.response.first_error(doc) {
+        if let Some(reason) = style.schemas.response.first_error(&doc) {
             return Err(TranslateError::Upstream(format!(
                 "{} response: {reason}",
                 style.name
             )));
         }
-        let resource = style.unwrap(doc).ok_or_else(|| {
-            TranslateError::Upstream(format!("{} response without a resource", style.name))
-        })?;
+        let resource = style
+            .response
+            .resource_at
+            .take_or_whole(&mut doc)
+            .ok_or_else(|| {
+                TranslateError::Upstream(format!("{} response without a resource", style.name))
+            })?;
         self.read_resource_unchecked(upstream, resource)
     }
 
@@ -410,34 +452,38 @@ impl RuleSet {
                 style.name
             )));
         }
-        self.read_resource_unchecked(style_id, resource)
+        self.read_resource_unchecked(style_id, resource.clone())
     }
 
     fn read_resource_unchecked(
         &self,
         style_id: StyleId,
-        resource: &Value,
+        resource: Value,
     ) -> Result<Canonical, TranslateError> {
         let style = self.style(style_id);
-        style
+        let mut canon = style
             .read(resource, Kind::Response, &self.registry, &self.tables)
             .map_err(|errs| {
                 let msgs: Vec<String> = errs.into_iter().map(|e| e.message).collect();
                 TranslateError::Upstream(format!("{} resource: {}", style.name, msgs.join("; ")))
-            })
+            })?;
+        for id in self.registry.ids() {
+            if !canon.is_present(id) {
+                if let Some(v) = self.derive(&canon, id) {
+                    canon.set(id, v);
+                }
+            }
+        }
+        Ok(canon)
     }
 
-    /// The canonical user → a bare resource in the client's style.
-    pub fn render_resource(
-        &self,
-        client: StyleId,
-        canon: &Canonical,
-    ) -> Result<(Value, Vec<String>), TranslateError> {
+    /// The canonical user (as read by [`Self::read_response`]) as a resource of the client's
+    /// style, checked against that style's `$defs/user`. A view does not depend on the
+    /// request, so the cache keeps one per style beside the user.
+    pub fn view(&self, client: StyleId, canon: &Canonical) -> Result<View, TranslateError> {
         let style = self.style(client);
-        let mut canon = canon.clone();
-        self.fill_derived(&mut canon, style, Kind::Response);
         let (doc, lossy) = style
-            .write(&canon, Kind::Response, &self.tables)
+            .write(canon, Kind::Response, &self.tables)
             .map_err(|ps| {
                 let msgs: Vec<String> = ps
                     .into_iter()
@@ -448,15 +494,47 @@ impl RuleSet {
                     reason: msgs.join("; "),
                 }
             })?;
+        let resource = Value::Object(doc);
+        if let Some(reason) = style.schemas.resource.first_error(&resource) {
+            return Err(TranslateError::Output {
+                style: style.name.clone(),
+                reason,
+            });
+        }
         let lossy = lossy
             .into_iter()
             .map(|l| format!("{}: {}", self.client_name(style, l.field), l.note))
             .collect();
-        Ok((Value::Object(doc), lossy))
+        Ok(View { resource, lossy })
     }
 
-    /// The canonical user → a whole success document in the client's style, with this
-    /// response's own request id and timestamp, checked against the client's schema.
+    /// The canonical user → a bare resource in the client's style.
+    pub fn render_resource(
+        &self,
+        client: StyleId,
+        canon: &Canonical,
+    ) -> Result<(Value, Vec<String>), TranslateError> {
+        self.view(client, canon).map(|v| (v.resource, v.lossy))
+    }
+
+    /// A whole success document around a view, as bytes, with this response's own request
+    /// id and timestamp.
+    pub fn write_response(
+        &self,
+        client: StyleId,
+        view: &View,
+        method: Method,
+        request_id: &str,
+        timestamp: &str,
+    ) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(256 + view.resource.as_object().map_or(0, |m| m.len() * 48));
+        self.style(client)
+            .wrap_into(&view.resource, method, request_id, timestamp, &mut out);
+        out
+    }
+
+    /// The canonical user → a whole success document in the client's style (as a value).
     pub fn render_response(
         &self,
         client: StyleId,
@@ -465,16 +543,14 @@ impl RuleSet {
         request_id: &str,
         timestamp: &str,
     ) -> Result<Rendered, TranslateError> {
-        let style = self.style(client);
-        let (resource, lossy) = self.render_resource(client, canon)?;
-        let body = style.wrap(resource, method, request_id, timestamp);
-        if let Some(reason) = style.schemas.response.first_error(&body) {
-            return Err(TranslateError::Output {
-                style: style.name.clone(),
-                reason,
-            });
-        }
-        Ok(Rendered { body, lossy })
+        let view = self.view(client, canon)?;
+        let body = self
+            .style(client)
+            .wrap(view.resource, method, request_id, timestamp);
+        Ok(Rendered {
+            body,
+            lossy: view.lossy,
+        })
     }
 
     /// What a route between these styles loses, before any traffic.

@@ -44,6 +44,24 @@ impl JsonPath {
         Some(cur)
     }
 
+    /// Removes and returns the value (reading a document we own, without copying it).
+    pub fn take(&self, doc: &mut Value) -> Option<Value> {
+        let (last, parents) = self.keys.split_last()?;
+        let mut cur = doc;
+        for k in parents {
+            cur = cur.as_object_mut()?.get_mut(k)?;
+        }
+        cur.as_object_mut()?.remove(last)
+    }
+
+    /// Like [`Self::take`], but the empty path takes the whole document.
+    pub fn take_or_whole(&self, doc: &mut Value) -> Option<Value> {
+        if self.keys.is_empty() {
+            return Some(doc.take());
+        }
+        self.take(doc)
+    }
+
     /// Sets the value, creating intermediate objects; a non-object in the way is replaced.
     pub fn set(&self, doc: &mut Map<String, Value>, value: Value) {
         let Some((last, parents)) = self.keys.split_last() else {

@@ -49,6 +49,9 @@ impl Schema {
 
     /// The first failure in a form for logs (value masked).
     pub fn first_error(&self, doc: &Value) -> Option<String> {
+        if self.validator.is_valid(doc) {
+            return None;
+        }
         self.validator.iter_errors(doc).next().map(|e| {
             let at = e.instance_path().as_str().to_owned();
             format!(

@@ -171,7 +171,7 @@ impl Style {
     /// backend owns; responses carry everything the rules know.
     pub fn read(
         &self,
-        doc: &Value,
+        mut doc: Value,
         kind: Kind,
         registry: &Registry,
         tables: &Tables,
@@ -186,7 +186,7 @@ impl Style {
             )]);
         }
         for rule in &self.fields {
-            let Some(value) = rule.path.get(doc) else {
+            let Some(value) = rule.path.take(&mut doc) else {
                 continue;
             };
             let name = rule.path.dotted();
@@ -246,7 +246,7 @@ impl Style {
         }
         let rule = &self.fields[self.id_field];
         let mut canon = Canonical::new(registry);
-        rule.read(&value, Kind::Response, tables, &mut canon).ok()?;
+        rule.read(value, Kind::Response, tables, &mut canon).ok()?;
         canon
             .get(rule.canonical()[0])
             .and_then(Value::as_str)
@@ -289,6 +289,32 @@ impl Style {
             "message" => message.map(|m| Value::String(m.to_owned())),
             _ => None,
         })
+    }
+
+    /// Writes a success document around `resource` into `out` (no copy of the resource).
+    pub fn wrap_into(
+        &self,
+        resource: &Value,
+        method: Method,
+        request_id: &str,
+        timestamp: &str,
+        out: &mut Vec<u8>,
+    ) {
+        use super::template::Var;
+        let message = match method {
+            Method::Get => self.response.get_message.as_deref(),
+            Method::Put => self.response.put_message.as_deref(),
+        };
+        self.response.body.write_json(
+            &mut |p| match p {
+                "resource" => Some(Var::Borrowed(resource)),
+                "timestamp" => Some(Var::Owned(Value::String(timestamp.to_owned()))),
+                "request_id" => Some(Var::Owned(Value::String(request_id.to_owned()))),
+                "message" => message.map(|m| Var::Owned(Value::String(m.to_owned()))),
+                _ => None,
+            },
+            out,
+        );
     }
 
     /// An error document in this style.

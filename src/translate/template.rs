@@ -5,6 +5,35 @@
 use super::path::JsonPath;
 use serde_json::{Map, Value};
 
+/// A placeholder's value when writing bytes: borrowed (a cached resource, a template's own
+/// literal) or made for this response (a request id).
+pub enum Var<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+type Walk<'a> = fn(&'a Value, &mut dyn FnMut(&str) -> Option<Var<'a>>, &mut Vec<u8>);
+
+impl<'a> Var<'a> {
+    fn write(
+        self,
+        vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
+        out: &mut Vec<u8>,
+        walk: Walk<'a>,
+    ) {
+        match self {
+            // A template literal may itself hold placeholders further down.
+            Var::Borrowed(v) if v.is_object() || v.is_array() => walk(v, vars, out),
+            Var::Borrowed(v) => {
+                let _ = serde_json::to_writer(&mut *out, v);
+            }
+            Var::Owned(v) => {
+                let _ = serde_json::to_writer(&mut *out, &v);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     root: Value,
@@ -73,6 +102,71 @@ impl Template {
         walk(&self.root, name, &mut keys).then(|| JsonPath::from_keys(keys))
     }
 
+    /// Writes the filled template as JSON straight into `out`, borrowing the values: the
+    /// per-response path serialises a cached resource without copying it into a new tree.
+    pub fn write_json<'a>(
+        &'a self,
+        vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
+        out: &mut Vec<u8>,
+    ) {
+        fn resolve<'a>(
+            v: &'a Value,
+            vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
+        ) -> Option<Var<'a>> {
+            match placeholder(v) {
+                Some(p) => vars(p),
+                None => Some(Var::Borrowed(v)),
+            }
+        }
+        fn walk<'a>(
+            v: &'a Value,
+            vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
+            out: &mut Vec<u8>,
+        ) {
+            match v {
+                Value::Object(m) => {
+                    out.push(b'{');
+                    let mut first = true;
+                    for (k, v) in m {
+                        let Some(var) = resolve(v, vars) else {
+                            continue;
+                        };
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        let _ = serde_json::to_writer(&mut *out, k);
+                        out.push(b':');
+                        var.write(vars, out, walk);
+                    }
+                    out.push(b'}');
+                }
+                Value::Array(a) => {
+                    out.push(b'[');
+                    let mut first = true;
+                    for v in a {
+                        let Some(var) = resolve(v, vars) else {
+                            continue;
+                        };
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        var.write(vars, out, walk);
+                    }
+                    out.push(b']');
+                }
+                other => {
+                    let _ = serde_json::to_writer(&mut *out, other);
+                }
+            }
+        }
+        match resolve(&self.root, vars) {
+            Some(var) => var.write(vars, out, walk),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+
     /// Fills the placeholders; one whose value is `None` is left out of its object or list.
     pub fn render(&self, vars: &mut dyn FnMut(&str) -> Option<Value>) -> Value {
         fn walk(v: &Value, vars: &mut dyn FnMut(&str) -> Option<Value>) -> Option<Value> {
@@ -123,6 +217,32 @@ mod tests {
         let bare = Template::compile(json!("$resource"), &["resource"]).unwrap();
         assert_eq!(bare.find("resource").unwrap().dotted(), "");
         assert!(bare.find("message").is_none());
+    }
+
+    #[test]
+    fn writing_bytes_gives_the_same_document_as_rendering() {
+        let t = Template::compile(
+            json!({"success": true, "data": "$resource", "list": [1, "$message", "$request_id"], "meta": {"m": "$message", "r": "$request_id"}}),
+            &["resource", "message", "request_id"],
+        )
+        .unwrap();
+        let resource = json!({"id": "x", "nested": {"a": [1, 2]}});
+        let mut out = Vec::new();
+        t.write_json(
+            &mut |p| match p {
+                "resource" => Some(Var::Borrowed(&resource)),
+                "request_id" => Some(Var::Owned(json!("req"))),
+                _ => None,
+            },
+            &mut out,
+        );
+        let written: Value = serde_json::from_slice(&out).unwrap();
+        let rendered = t.render(&mut |p| match p {
+            "resource" => Some(resource.clone()),
+            "request_id" => Some(json!("req")),
+            _ => None,
+        });
+        assert_eq!(written, rendered);
     }
 
     #[test]

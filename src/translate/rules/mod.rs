@@ -65,20 +65,20 @@ impl FieldRule {
     /// Style value → canonical slots. `Err` is a message about this field.
     pub fn read(
         &self,
-        value: &Value,
+        value: Value,
         kind: Kind,
         tables: &Tables,
         out: &mut Canonical,
     ) -> Result<(), String> {
         match &self.rule {
             Rule::Copy(r) => {
-                out.set(r.field, value.clone());
+                out.set(r.field, value);
                 Ok(())
             }
-            Rule::Prefix(r) => r.read(value, out),
-            Rule::Map(r) => r.read(value, out),
-            Rule::Join(r) => r.read(value, out),
-            Rule::Lookup(r) => r.read(value, kind, tables, out),
+            Rule::Prefix(r) => r.read(&value, out),
+            Rule::Map(r) => r.read(&value, out),
+            Rule::Join(r) => r.read(&value, out),
+            Rule::Lookup(r) => r.read(&value, kind, tables, out),
         }
     }
 
