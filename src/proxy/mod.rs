@@ -71,6 +71,15 @@ pub struct Gateway {
     inflight: Arc<AtomicUsize>,
 }
 
+/// Where an authorised request goes: its route, and the user's id on both sides.
+struct Target {
+    route: usize,
+    canonical_id: String,
+    upstream_id: String,
+    /// The client's credential, when the route forwards it upstream.
+    forwarded: Option<String>,
+}
+
 /// The request as the handler needs it, copied out of the session once.
 struct Incoming {
     method: String,
@@ -176,30 +185,17 @@ impl Gateway {
         } else {
             None
         };
+        let target = Target {
+            route: route_idx,
+            canonical_id,
+            upstream_id,
+            forwarded,
+        };
         match method {
-            Method::Get => {
-                self.get(
-                    ctx,
-                    route_idx,
-                    &incoming,
-                    &canonical_id,
-                    &upstream_id,
-                    forwarded,
-                )
-                .await
-            }
+            Method::Get => self.get(ctx, &incoming, &target).await,
             Method::Put => {
                 let body = self.read_body(session, &incoming).await?;
-                self.put(
-                    ctx,
-                    route_idx,
-                    &incoming,
-                    &canonical_id,
-                    &upstream_id,
-                    forwarded,
-                    body,
-                )
-                .await
+                self.put(ctx, &incoming, &target, body).await
             }
         }
     }
@@ -331,14 +327,32 @@ impl Gateway {
         (query, headers)
     }
 
+    /// Sends one request to the route's upstream in the upstream's own style: its path for
+    /// `upstream_id`, its auth scheme and credential (or the client's, when forwarded), the
+    /// request id. Times the call.
     async fn call_upstream(
         &self,
-        route_idx: usize,
         ctx: &mut Ctx,
-        call: Call<'_>,
+        incoming: &Incoming,
+        target: &Target,
+        method: &'static str,
+        body: Option<Bytes>,
     ) -> Result<Answer, GatewayError> {
+        let (route_idx, upstream_id) = (target.route, target.upstream_id.as_str());
+        let forwarded = target.forwarded.as_deref();
         let route = &self.config.routes[route_idx];
         let up = &self.config.upstreams[route.upstream];
+        let (query, headers) = self.upstream_headers(route_idx, ctx, incoming, forwarded);
+        let path = format!(
+            "{}{query}",
+            self.rules.style(up.style).path.render(upstream_id)
+        );
+        let call = Call {
+            method,
+            path: &path,
+            body,
+            headers,
+        };
         let started = Instant::now();
         let result = upstream::send(&self.connector, up, &self.peers[route.upstream], &call).await;
         let secs = started.elapsed().as_secs_f64();
@@ -352,30 +366,13 @@ impl Gateway {
 
     async fn fetch_user(
         &self,
-        route_idx: usize,
         ctx: &mut Ctx,
         incoming: &Incoming,
-        upstream_id: &str,
-        forwarded: Option<&str>,
+        target: &Target,
     ) -> Result<Fetched, GatewayError> {
-        let route = &self.config.routes[route_idx];
-        let up = &self.config.upstreams[route.upstream];
-        let (query, headers) = self.upstream_headers(route_idx, ctx, incoming, forwarded);
-        let path = format!(
-            "{}{query}",
-            self.rules.style(up.style).path.render(upstream_id)
-        );
+        let route_idx = target.route;
         let answer = self
-            .call_upstream(
-                route_idx,
-                ctx,
-                Call {
-                    method: "GET",
-                    path: &path,
-                    body: None,
-                    headers,
-                },
-            )
+            .call_upstream(ctx, incoming, target, "GET", None)
             .await?;
         if !(200..300).contains(&answer.status) {
             return Err(self.upstream_failure(route_idx, &answer));
@@ -452,27 +449,25 @@ impl Gateway {
     async fn get(
         &self,
         ctx: &mut Ctx,
-        route_idx: usize,
         incoming: &Incoming,
-        canonical_id: &str,
-        upstream_id: &str,
-        forwarded: Option<String>,
+        target: &Target,
     ) -> Result<Reply, GatewayError> {
+        let route_idx = target.route;
         let route = &self.config.routes[route_idx];
         let ttl = route.cache_ttl.unwrap_or(self.config.cache.ttl);
         let cache_on = !ttl.is_zero() && self.config.cache.max_bytes > 0;
-        let partition = forwarded.as_deref().map_or(0, UserCache::partition_for);
+        let partition = target
+            .forwarded
+            .as_deref()
+            .map_or(0, UserCache::partition_for);
         let key = CacheKey {
             upstream: route.upstream as u16,
-            id: Arc::from(canonical_id),
+            id: Arc::from(target.canonical_id.as_str()),
             partition,
         };
         let looked_up = if !cache_on || incoming.no_cache {
             let token = self.cache.write_token(key.upstream);
-            match self
-                .fetch_user(route_idx, ctx, incoming, upstream_id, forwarded.as_deref())
-                .await
-            {
+            match self.fetch_user(ctx, incoming, target).await {
                 Ok(fetched) => {
                     if let (true, Some(max_age)) = (cache_on, fetched.storable_for) {
                         let user = fetched.user.clone();
@@ -483,8 +478,7 @@ impl Gateway {
                 Err(e) => Err((e, CacheStatus::Bypass)),
             }
         } else {
-            let fetch =
-                self.fetch_user(route_idx, ctx, incoming, upstream_id, forwarded.as_deref());
+            let fetch = self.fetch_user(ctx, incoming, target);
             match self.cache.get_or_fetch(key, ttl, fetch).await {
                 Ok((entry, status)) => {
                     let age = (status == CacheStatus::Hit).then(|| entry.age_secs());
@@ -515,17 +509,14 @@ impl Gateway {
         Ok(reply)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn put(
         &self,
         ctx: &mut Ctx,
-        route_idx: usize,
         incoming: &Incoming,
-        canonical_id: &str,
-        upstream_id: &str,
-        forwarded: Option<String>,
+        target: &Target,
         body: Bytes,
     ) -> Result<Reply, GatewayError> {
+        let route_idx = target.route;
         let route = &self.config.routes[route_idx];
         let up = &self.config.upstreams[route.upstream];
         let label = self.route_labels[route_idx].as_str();
@@ -548,23 +539,8 @@ impl Gateway {
             serde_json::to_vec(&translated.body)
                 .map_err(|e| GatewayError::Internal(e.to_string()))?,
         );
-        let (query, headers) =
-            self.upstream_headers(route_idx, ctx, incoming, forwarded.as_deref());
-        let path = format!(
-            "{}{query}",
-            self.rules.style(up.style).path.render(upstream_id)
-        );
         let answer = self
-            .call_upstream(
-                route_idx,
-                ctx,
-                Call {
-                    method: "PUT",
-                    path: &path,
-                    body: Some(payload),
-                    headers,
-                },
-            )
+            .call_upstream(ctx, incoming, target, "PUT", Some(payload))
             .await;
         // Unless the upstream clearly refused the write (4xx), it may have happened — even
         // when its answer was lost or late — so whatever any route cached for this user is
@@ -572,7 +548,7 @@ impl Gateway {
         let refused = matches!(&answer, Ok(a) if (400..500).contains(&a.status));
         if !refused {
             self.cache
-                .evict_user(route.upstream as u16, canonical_id)
+                .evict_user(route.upstream as u16, &target.canonical_id)
                 .await;
         }
         let answer = answer?;

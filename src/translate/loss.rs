@@ -86,22 +86,14 @@ pub(crate) fn report(set: &RuleSet, client_id: StyleId, upstream_id: StyleId) ->
                 kind: LossKind::Partial("only part of it can be stored".into()),
             });
         }
-        let mut targets: Vec<&Rule> = Vec::new();
-        for id in &held {
-            if let Some(target) = upstream.rule_for(*id) {
-                if !targets.contains(&&target.rule) {
-                    targets.push(&target.rule);
-                }
-            }
-        }
-        for target in targets {
-            if let Some(kind) = narrowing(&rule.rule, target, true) {
-                request.push(Loss {
+        request.extend(
+            narrowings(&rule.rule, &held, upstream, true)
+                .into_iter()
+                .map(|kind| Loss {
                     field: name.clone(),
                     kind,
-                });
-            }
-        }
+                }),
+        );
     }
     let mut response = Vec::new();
     for rule in upstream.fields() {
@@ -119,22 +111,14 @@ pub(crate) fn report(set: &RuleSet, client_id: StyleId, upstream_id: StyleId) ->
             });
             continue;
         }
-        let mut targets: Vec<&Rule> = Vec::new();
-        for id in &shown {
-            if let Some(target) = client.rule_for(*id) {
-                if !targets.contains(&&target.rule) {
-                    targets.push(&target.rule);
-                }
-            }
-        }
-        for target in targets {
-            if let Some(kind) = narrowing(&rule.rule, target, false) {
-                response.push(Loss {
+        response.extend(
+            narrowings(&rule.rule, &shown, client, false)
+                .into_iter()
+                .map(|kind| Loss {
                     field: name.clone(),
                     kind,
-                });
-            }
-        }
+                }),
+        );
     }
     for rule in client.fields() {
         let ids = rule.canonical();
@@ -162,6 +146,14 @@ pub(crate) fn report(set: &RuleSet, client_id: StyleId, upstream_id: StyleId) ->
         request,
         response,
     }
+}
+
+/// What is lost carrying a field read by `from` into the rules of `to` that hold `ids`.
+fn narrowings(from: &Rule, ids: &[FieldId], to: &super::Style, write: bool) -> Vec<LossKind> {
+    ids.iter()
+        .filter_map(|id| to.rule_for(*id))
+        .filter_map(|target| narrowing(from, &target.rule, write))
+        .collect()
 }
 
 /// What is lost moving a field from a `from` rule to a `to` rule, beyond the field itself.
