@@ -26,3 +26,7 @@ test: deps
 ## Translation microbenchmarks (criterion).
 bench: deps
 	$(CARGO) bench --bench translate
+
+## The load bench: backend, nginx and the gateway under wrk on loopback (a few minutes).
+load-bench: deps
+	bash benches/load.sh

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "dragoman", version, about = "An API compatibility gateway for user-management APIs")]
+#[command(
+    name = "dragoman",
+    version,
+    about = "An API compatibility gateway for user-management APIs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -82,10 +86,28 @@ pub fn main() -> ExitCode {
         Command::Demo => crate::server::run_demo(),
         Command::Serve { config } => crate::server::run_serve(&config),
         Command::Check { config } => check::run(&config),
-        Command::Translate { from, to, kind, strict, rules_dir, schemas_dir, file } => {
-            translate::run(translate::Args { from, to, kind, strict, rules_dir, schemas_dir, file })
-        }
-        Command::Backend { style, listen, credential } => run_backend(&style, listen, credential),
+        Command::Translate {
+            from,
+            to,
+            kind,
+            strict,
+            rules_dir,
+            schemas_dir,
+            file,
+        } => translate::run(translate::Args {
+            from,
+            to,
+            kind,
+            strict,
+            rules_dir,
+            schemas_dir,
+            file,
+        }),
+        Command::Backend {
+            style,
+            listen,
+            credential,
+        } => run_backend(&style, listen, credential),
     }
 }
 
@@ -98,7 +120,10 @@ fn run_backend(style: &str, listen: SocketAddr, credential: Option<String>) -> E
         }
     };
     let credential = credential.unwrap_or_else(|| style.demo_credential().to_owned());
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("dragoman backend: cannot start a runtime: {e}");

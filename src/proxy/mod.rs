@@ -106,9 +106,13 @@ impl Gateway {
             .routes
             .iter()
             .map(|r| {
+                let at = if r.prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!("@{}", r.prefix)
+                };
                 format!(
-                    "{}{}->{}",
-                    r.prefix,
+                    "{}{at}->{}",
                     rules.style(r.style).name,
                     config.upstreams[r.upstream].name
                 )
@@ -354,7 +358,15 @@ impl Gateway {
             headers,
         };
         let started = Instant::now();
-        let result = upstream::send(&self.connector, up, &self.peers[route.upstream], &call).await;
+        // Boxed: the exchange's state is kilobytes, and an unboxed one would be part of
+        // every request's future, which pingora's async-trait copies into a box per request.
+        let result = Box::pin(upstream::send(
+            &self.connector,
+            up,
+            &self.peers[route.upstream],
+            &call,
+        ))
+        .await;
         let secs = started.elapsed().as_secs_f64();
         ctx.upstream_secs = Some(ctx.upstream_secs.unwrap_or(0.0) + secs);
         self.metrics
@@ -479,7 +491,7 @@ impl Gateway {
             }
         } else {
             let fetch = self.fetch_user(ctx, incoming, target);
-            match self.cache.get_or_fetch(key, ttl, fetch).await {
+            match Box::pin(self.cache.get_or_fetch(key, ttl, fetch)).await {
                 Ok((entry, status)) => {
                     let age = (status == CacheStatus::Hit).then(|| entry.age_secs());
                     Ok((entry.user.clone(), Some(entry), status, age))
@@ -684,8 +696,31 @@ fn is_json_media_type(ct: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Now, as RFC 3339 UTC seconds. Formatted once per second per worker thread, not per
+/// response.
 fn timestamp() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = chrono::Utc::now();
+    let secs = now.timestamp();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            *last = (secs, now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+        last.1.clone()
+    })
+}
+
+/// A new request id: a random per-process prefix and a counter — unique without a
+/// `getrandom` call per request.
+fn new_request_id() -> String {
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128() as u32);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("req_{prefix:08x}{n:016x}")
 }
 
 /// A client's `X-Request-Id` if well-formed (1–128 of `[A-Za-z0-9._:-]`), else a new one.
@@ -704,7 +739,7 @@ fn request_id(session: &Session) -> String {
         {
             id.to_owned()
         }
-        _ => format!("req_{}", uuid::Uuid::new_v4().simple()),
+        _ => new_request_id(),
     }
 }
 

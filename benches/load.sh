@@ -1,0 +1,577 @@
+#!/usr/bin/env bash
+# The load bench (issue 5): how much does the gateway cost next to the backend alone and
+# next to nginx as a plain reverse proxy? One command, loopback only, a few minutes:
+#
+#   bash benches/load.sh                         # defaults: wrk -t1 -c16 -d10s, 2 s warm-up
+#   DURATION=3s WARMUP=0 bash benches/load.sh    # a quick look
+#
+# It builds the release binary, starts one reference `camel` backend, the gateway (one proxy
+# worker thread, so figures are per core) with an envelope route to that backend (cached)
+# and the same route under /nocache (cache off), and nginx (one worker, proxy_pass with
+# upstream keep-alive). Each case is driven by wrk with the same settings; the result is one
+# Markdown table (also written to target/load-bench/results.md, with every wrk output).
+# Every process it starts is stopped on exit, Ctrl-C included. Exit status 1 when a row saw
+# errors (non-2xx responses, socket errors, a failed pre-flight request).
+#
+# Environment: DURATION (wrk -d, default 10s), CONNS (wrk -c, 16), WRK_THREADS (wrk -t, 1),
+# WARMUP (wrk run before each measured one, 2s; 0 = none), DRAGOMAN_BIN (bench this binary
+# instead of building target/release/dragoman).
+# Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script).
+# Installs wrk, nginx-light, curl and cmake with apt-get when missing (root, or sudo -n).
+
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-16}
+WRK_THREADS=${WRK_THREADS:-1}
+WARMUP=${WARMUP:-2s}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE=$ROOT/benches/load
+OUT=${CARGO_TARGET_DIR:-$ROOT/target}/load-bench
+BIN=${DRAGOMAN_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dragoman}
+USER_ID=3c90c3cc-0d44-4b50-8888-8dd25736052a
+BACKEND_TOKEN=demo-camel-backend
+GATEWAY_TOKEN='in-bench'
+ENVELOPE_PUT='{"name":"John Doe","status":"active"}'
+CAMEL_PUT='{"firstName":"John","lastName":"Doe","status":"active"}'
+COMMAND="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP${DRAGOMAN_BIN:+ DRAGOMAN_BIN=$DRAGOMAN_BIN} bash benches/load.sh"
+
+say() { printf '%s\n' "load.sh: $*" >&2; }
+die() {
+    say "error: $*"
+    exit 2
+}
+
+duration_ok() { [[ $1 =~ ^[0-9]+[smh]?$ ]]; }
+if ! duration_ok "$DURATION" || ((10#${DURATION%[smh]} == 0)); then
+    die "DURATION must look like 10s, 90 or 2m (got '$DURATION')"
+fi
+duration_ok "$WARMUP" || die "WARMUP must look like 2s or 0 (got '$WARMUP')"
+[[ $CONNS =~ ^[1-9][0-9]*$ && $WRK_THREADS =~ ^[1-9][0-9]*$ ]] || die "CONNS and WRK_THREADS must be positive integers"
+((CONNS >= WRK_THREADS)) || die "CONNS ($CONNS) must be at least WRK_THREADS ($WRK_THREADS)"
+
+# ---------------------------------------------------------------------------------------
+# Processes we start, and stopping them (on any exit, Ctrl-C and kill included)
+
+WORK=""
+PIDS=()      # long-running services: backend, nginx, gateway
+WRK_PID=""   # the wrk run in progress
+
+# True when PID is alive and still our own child (a reaped PID may have been reused).
+ours() {
+    local stat ppid
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    read -r _ ppid _ <<<"${stat##*) }" # after the command name: state ppid ...
+    [[ $ppid == "$$" ]]
+}
+
+# stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 5); reaps it.
+stop_pid() {
+    local pid=$1 limit=$((${2:-5} * 10)) i
+    ours "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < limit; i++)); do
+        ours "$pid" || break
+        # a zombie is ours until reaped, but it is already gone
+        [[ $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) == Z ]] && break
+        sleep 0.1
+    done
+    if ours "$pid" && [[ $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) != Z ]]; then
+        say "pid $pid did not stop on SIGTERM; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+forget_pid() {
+    local keep=() p
+    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
+# shellcheck disable=SC2317  # invoked by the trap below
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    [[ -n $WRK_PID ]] && stop_pid "$WRK_PID" 2
+    local i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 5; done
+    [[ -n $WORK && -d $WORK ]] && rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT
+trap 'say "terminated"; exit 143' TERM
+# Even a SIGKILL of this script must not leave servers behind: each child gets SIGTERM when
+# the script dies (setpriv --pdeathsig, util-linux; it execs, so $! stays the server's pid).
+ORPHAN_GUARD=()
+if setpriv --help 2>&1 | grep -q -- --pdeathsig; then ORPHAN_GUARD=(setpriv --pdeathsig TERM); fi
+
+# ---------------------------------------------------------------------------------------
+# Tools
+
+SUDO=(env)
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=(sudo -n env); else SUDO=(NO_SUDO); fi
+fi
+NGINX=$(command -v nginx 2>/dev/null || true)
+[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[[ -n $NGINX ]] || missing+=(nginx-light)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v cmake >/dev/null 2>&1 || [[ -x $BIN ]] || missing+=(cmake) # pingora's build needs it
+if ((${#missing[@]})); then
+    [[ ${SUDO[0]:-} == NO_SUDO ]] && die "missing ${missing[*]}: run as root or install sudo"
+    say "installing ${missing[*]} with apt-get"
+    "${SUDO[@]}" DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+        die "apt-get update failed"
+    if [[ " ${missing[*]} " == *" nginx-light "* ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then
+        missing=("${missing[@]/nginx-light/nginx}") # newer Debian has no nginx-light
+    fi
+    "${SUDO[@]}" DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+    NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+fi
+[[ -x $NGINX ]] || die "nginx not found after installing it"
+
+cd "$ROOT"
+if [[ -n ${DRAGOMAN_BIN:-} ]]; then
+    say "using DRAGOMAN_BIN=$BIN (no build)"
+else
+    say "building: cargo build --release --quiet (a clean build takes ~5 min on 2 cores)"
+    cargo build --release --quiet || die "cargo build --release failed"
+fi
+[[ -x $BIN ]] || die "no executable dragoman at $BIN"
+
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
+    die "another load bench is running (lock $OUT/.lock); two at once would measure each other"
+fi
+rm -rf "$OUT"/*.txt "$OUT"/results.md "$OUT"/run.* # run.*: left by a run that was SIGKILLed
+WORK=$(mktemp -d "$OUT/run.XXXXXX") # configs, logs, nginx's prefix; removed on exit
+chmod 755 "$WORK"                   # nginx's worker may run as another user
+
+# ---------------------------------------------------------------------------------------
+# Ports, readiness, /proc figures
+
+TAKEN=" "
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# pick_port VAR: a free loopback port below Linux's ephemeral range (no clash with wrk's
+# own outgoing connections), never handed out twice by this script.
+pick_port() {
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + RANDOM % 12000))
+        [[ $TAKEN == *" $p "* ]] && continue
+        port_in_use "$p" && continue
+        TAKEN+="$p "
+        printf -v "$1" '%s' "$p"
+        return 0
+    done
+    die "no free loopback port found"
+}
+
+# wait_ready PID URL: until URL answers anything over HTTP (10 s at most).
+wait_ready() {
+    local pid=$1 url=$2 i
+    for ((i = 0; i < 100; i++)); do
+        ours "$pid" || return 1
+        if curl -s -o /dev/null --max-time 1 "$url"; then
+            sleep 0.2
+            ours "$pid"
+            return
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# from_template IN OUT KEY=VALUE...
+from_template() {
+    local in=$1 out=$2 expr=() kv
+    shift 2
+    for kv in "$@"; do expr+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
+    sed "${expr[@]}" "$in" >"$out"
+    if grep -q '@[A-Z_]*@' "$out"; then die "unfilled placeholder in $out"; fi
+}
+
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# cpu_ticks PID...: user+system CPU ticks of these processes and their direct children.
+cpu_ticks() {
+    local total=0 pid rest child=()
+    local pids=("$@")
+    for pid in "$@"; do
+        read -r -a child <<<"$(cat /proc/"$pid"/task/*/children 2>/dev/null)"
+        pids+=("${child[@]}")
+    done
+    for pid in "${pids[@]}"; do
+        rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        rest=${rest##*) }
+        # fields after the command: state(3) ppid(4) ... utime(14) stime(15)
+        total=$((total + $(awk '{print $12 + $13}' <<<"$rest")))
+    done
+    echo "$total"
+}
+# busy_ticks: non-idle CPU ticks of the whole machine (all cores)
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# child_ticks VAR: CPU ticks of this shell's finished children (wrk) into VAR. `times` must
+# run in this shell, not in a $(...) subshell (whose children are not ours).
+child_ticks() {
+    times >"$WORK/times"
+    printf -v "$1" '%s' "$(awk -v hz="$CLK_TCK" 'NR == 2 {
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+        printf "%.0f", t * hz }' "$WORK/times")"
+}
+# mem_kib PID FIELD: VmHWM / VmRSS of PID in KiB
+mem_kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || true; }
+mib() { awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f MiB", k / 1024 }'; }
+
+# ---------------------------------------------------------------------------------------
+# The services
+
+BACKEND_PID="" BACKEND_PORT=""
+start_backend() {
+    local attempt
+    for attempt in 1 2 3; do
+        pick_port BACKEND_PORT
+        DRAGOMAN_LOG=warn "${ORPHAN_GUARD[@]}" "$BIN" backend --style camel --listen "127.0.0.1:$BACKEND_PORT" \
+            >"$WORK/backend.log" 2>&1 &
+        BACKEND_PID=$!
+        PIDS+=("$BACKEND_PID")
+        wait_ready "$BACKEND_PID" "http://127.0.0.1:$BACKEND_PORT/__stats" && return 0
+        say "backend did not start (attempt $attempt):"
+        tail -n 5 "$WORK/backend.log" >&2
+        stop_pid "$BACKEND_PID"
+        forget_pid "$BACKEND_PID"
+    done
+    die "the reference backend would not start"
+}
+
+NGINX_PID="" NGINX_PORT=""
+start_nginx() {
+    local attempt
+    for attempt in 1 2 3; do
+        pick_port NGINX_PORT
+        from_template "$HERE/nginx.conf.in" "$WORK/nginx.conf" \
+            PREFIX="$WORK" NGINX_PORT="$NGINX_PORT" BACKEND_PORT="$BACKEND_PORT"
+        "${ORPHAN_GUARD[@]}" "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" \
+            >"$WORK/nginx.out" 2>&1 &
+        NGINX_PID=$!
+        PIDS+=("$NGINX_PID")
+        wait_ready "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/__stats" && return 0
+        say "nginx did not start (attempt $attempt):"
+        tail -n 5 "$WORK/nginx.out" "$WORK/nginx-error.log" >&2 2>/dev/null || true
+        stop_pid "$NGINX_PID"
+        forget_pid "$NGINX_PID"
+    done
+    die "nginx would not start"
+}
+
+GATEWAY_PID="" GATEWAY_PORT="" ADMIN_PORT=""
+# start_gateway LOG_LEVEL STDERR_FILE
+start_gateway() {
+    local level=$1 errfile=$2 attempt
+    for attempt in 1 2 3; do
+        pick_port GATEWAY_PORT
+        pick_port ADMIN_PORT
+        from_template "$HERE/gateway.toml.in" "$WORK/gateway.toml" \
+            BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT"
+        cp "$WORK/gateway.toml" "$OUT/gateway.toml"
+        DRAGOMAN_LOG=$level "${ORPHAN_GUARD[@]}" "$BIN" serve --config "$WORK/gateway.toml" 2>"$errfile" >/dev/null &
+        GATEWAY_PID=$!
+        PIDS+=("$GATEWAY_PID")
+        if wait_ready "$GATEWAY_PID" "http://127.0.0.1:$GATEWAY_PORT/" &&
+            wait_ready "$GATEWAY_PID" "http://127.0.0.1:$ADMIN_PORT/healthz"; then
+            return 0
+        fi
+        say "gateway did not start (attempt $attempt):"
+        [[ -f $errfile ]] && tail -n 5 "$errfile" >&2
+        stop_pid "$GATEWAY_PID"
+        forget_pid "$GATEWAY_PID"
+    done
+    die "the gateway would not start"
+}
+
+# backend_count: the backend's request counter (empty when it cannot be read)
+backend_count() {
+    curl -s --max-time 2 "http://127.0.0.1:$BACKEND_PORT/__stats" |
+        sed -n 's/.*"requests"[^0-9]*\([0-9]*\).*/\1/p' || true
+}
+
+# ---------------------------------------------------------------------------------------
+# One row: a pre-flight request, a warm-up, the measured wrk run, its figures.
+
+declare -A OTHER LABEL RPS P50 P99 NON2XX SOCKERR PROXY_CPU BACKEND_CPU CALLS NOTE KIND
+ROWS=()
+FLAGGED=0
+NOISY=0
+
+# probe METHOD URL TOKEN BODY -> PROBE_STATUS, PROBE_XCACHE
+probe() {
+    local args=(-s -o "$WORK/probe.body" -D "$WORK/probe.headers" -w '%{http_code}' --max-time 5
+        -X "$1" -H "Authorization: Bearer $3")
+    [[ -n $4 ]] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    : >"$WORK/probe.headers"
+    PROBE_STATUS=$(curl "${args[@]}" "$2") || PROBE_STATUS="curl failed"
+    PROBE_XCACHE=$(awk -F': *' 'tolower($1) == "x-cache" {sub(/\r$/, "", $2); print $2}' \
+        "$WORK/probe.headers")
+}
+
+# run_wrk OUTFILE DURATION METHOD URL TOKEN BODY: wrk in the background, so a signal
+# reaches our trap at once instead of after the run.
+run_wrk() {
+    local out=$1 dur=$2 method=$3 url=$4 token=$5 body=$6 rc=0
+    local args=(-t"$WRK_THREADS" -c"$CONNS" -d"$dur" --latency --timeout 2s
+        -H "Authorization: Bearer $token")
+    [[ $method == PUT ]] && args+=(-s "$HERE/put.lua")
+    WRK_BODY=$body "${ORPHAN_GUARD[@]}" wrk "${args[@]}" "$url" >"$out" 2>&1 &
+    WRK_PID=$!
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    return "$rc"
+}
+
+# parse_wrk FILE -> "req/s p50_us p99_us requests non2xx socket_errors" (NaN when absent)
+parse_wrk() {
+    awk '
+        function us(v,   n, u) {
+            n = v; sub(/[a-z]+$/, "", n); u = substr(v, length(n) + 1)
+            if (n == "" || n !~ /^[0-9.]+$/) return "NaN"
+            if (u == "us") return n + 0
+            if (u == "ms") return n * 1000
+            if (u == "s")  return n * 1000000
+            if (u == "m")  return n * 60000000
+            if (u == "h")  return n * 3600000000
+            return "NaN"
+        }
+        $1 == "50%"                     { p50 = us($2) }
+        $1 == "99%"                     { p99 = us($2) }
+        / requests in /                 { reqs = $1 }
+        $1 == "Requests/sec:"           { rps = $2 }
+        /Non-2xx or 3xx responses:/     { non2xx = $NF }
+        $1 == "Socket" && $2 == "errors:" {
+            for (i = 4; i <= NF; i += 2) { x = $i; sub(/,$/, "", x); sock += x }
+        }
+        END {
+            printf "%s %s %s %s %d %d\n", (rps == "" ? "NaN" : rps),
+                (p50 == "" ? "NaN" : sprintf("%.0f", p50)), (p99 == "" ? "NaN" : sprintf("%.0f", p99)),
+                (reqs == "" ? "NaN" : reqs), non2xx, sock
+        }' "$1"
+}
+
+# row KEY KIND LABEL METHOD URL TOKEN BODY EXPECT_XCACHE PROXY_PID
+#   KIND: direct | nginx | gateway (picks the ratio baselines); PROXY_PID: the process
+#   under test (its CPU per request is reported; the backend's is reported separately).
+row() {
+    local key=$1 kind=$2 label=$3 method=$4 url=$5 token=$6 body=$7 xcache=$8 proxy=$9
+    local note="" ticks_p0 ticks_b0 ticks_p1 ticks_b1 calls0 calls1
+    ROWS+=("$key")
+    LABEL[$key]=$label
+    KIND[$key]=$kind
+    say "$label: $method $url"
+
+    probe "$method" "$url" "$token" "$body"
+    if [[ $PROBE_STATUS != 2?? ]]; then
+        note+="pre-flight $method answered $PROBE_STATUS: $(head -c 200 "$WORK/probe.body" 2>/dev/null || true); "
+    elif [[ -n $xcache && $PROBE_XCACHE != "$xcache" ]]; then
+        note+="pre-flight X-Cache was '${PROBE_XCACHE:-none}', expected $xcache; "
+    fi
+
+    if [[ $WARMUP != 0 && $WARMUP != 0[smh] ]]; then
+        run_wrk "$OUT/$key.warmup.txt" "$WARMUP" "$method" "$url" "$token" "$body" ||
+            note+="wrk warm-up failed; "
+    fi
+
+    calls0=$(backend_count)
+    local busy0 busy1 wrk0 wrk1 wall0 wall1
+    child_ticks wrk0
+    busy0=$(busy_ticks) wall0=$(date +%s%N)
+    ticks_p0=$(cpu_ticks "$proxy")
+    ticks_b0=$(cpu_ticks "$BACKEND_PID")
+    if ! run_wrk "$OUT/$key.txt" "$DURATION" "$method" "$url" "$token" "$body"; then
+        note+="wrk failed: $(tail -n 2 "$OUT/$key.txt" 2>/dev/null | tr '\n' ' ' || true); "
+    fi
+    ticks_p1=$(cpu_ticks "$proxy")
+    ticks_b1=$(cpu_ticks "$BACKEND_PID")
+    busy1=$(busy_ticks) wall1=$(date +%s%N)
+    child_ticks wrk1
+    calls1=$(backend_count)
+    # CPU used by anything but wrk, the proxy and the backend during the run, in cores
+    local ours_ticks=$((wrk1 - wrk0 + ticks_p1 - ticks_p0))
+    [[ $proxy == "$BACKEND_PID" ]] || ours_ticks=$((ours_ticks + ticks_b1 - ticks_b0))
+    OTHER[$key]=$(awk -v b=$((busy1 - busy0)) -v o="$ours_ticks" -v hz="$CLK_TCK" \
+        -v ns=$((wall1 - wall0)) 'BEGIN { x = (b - o) / hz / (ns / 1e9); printf "%.2f", (x < 0 ? 0 : x) }')
+    if awk -v x="${OTHER[$key]}" 'BEGIN { exit !(x > 0.25) }'; then NOISY=1; fi
+
+    local rps p50 p99 reqs non2xx sock
+    read -r rps p50 p99 reqs non2xx sock < <(parse_wrk "$OUT/$key.txt")
+    RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99
+    NON2XX[$key]=$non2xx SOCKERR[$key]=$sock
+    [[ $rps == NaN || $p50 == NaN || $p99 == NaN || $reqs == NaN ]] &&
+        note+="could not parse wrk's output ($OUT/$key.txt); "
+    ((non2xx > 0)) && note+="$non2xx non-2xx responses; "
+    ((sock > 0)) && note+="$sock socket errors ($(grep 'Socket errors' "$OUT/$key.txt" | sed 's/^ *//' || true)); "
+
+    # CPU per request (µs) and backend requests per request, over the measured run only
+    local per="NaN"
+    [[ $reqs != NaN && $reqs -gt 0 ]] && per=$reqs
+    PROXY_CPU[$key]=$(awk -v t=$((ticks_p1 - ticks_p0)) -v hz="$CLK_TCK" -v n="$per" \
+        'BEGIN { if (n == "NaN") print "NaN"; else printf "%.1f", t / hz * 1e6 / n }')
+    BACKEND_CPU[$key]=$(awk -v t=$((ticks_b1 - ticks_b0)) -v hz="$CLK_TCK" -v n="$per" \
+        'BEGIN { if (n == "NaN") print "NaN"; else printf "%.1f", t / hz * 1e6 / n }')
+    if [[ -n $calls0 && -n $calls1 && $per != NaN ]]; then
+        CALLS[$key]=$(awk -v c=$((calls1 - calls0)) -v n="$per" 'BEGIN { printf "%.2f", c / n }')
+    else
+        CALLS[$key]="NaN"
+    fi
+    ours "$proxy" || note+="the process under test (pid $proxy) exited during the run; "
+    # After the run, the gateway rows must still answer as expected (e.g. the cache stays hit).
+    if [[ -n $xcache ]]; then
+        probe "$method" "$url" "$token" "$body"
+        [[ $PROBE_XCACHE == "$xcache" ]] ||
+            note+="after the run X-Cache was '${PROBE_XCACHE:-none}', expected $xcache; "
+    fi
+    NOTE[$key]=${note%; }
+    if [[ -n $note ]]; then
+        FLAGGED=1
+        say "  ⚠ ${NOTE[$key]}"
+    fi
+    say "  $rps req/s, p50 ${p50} µs, p99 ${p99} µs, non-2xx $non2xx, socket errors $sock"
+}
+
+# ---------------------------------------------------------------------------------------
+# Run
+
+START_EPOCH=$(date +%s)
+start_backend
+start_nginx
+start_gateway warn "$WORK/gateway.log"
+say "backend 127.0.0.1:$BACKEND_PORT (pid $BACKEND_PID), nginx 127.0.0.1:$NGINX_PORT (pid $NGINX_PID)," \
+    "gateway 127.0.0.1:$GATEWAY_PORT admin :$ADMIN_PORT (pid $GATEWAY_PID)"
+
+B=http://127.0.0.1:$BACKEND_PORT
+N=http://127.0.0.1:$NGINX_PORT
+G=http://127.0.0.1:$GATEWAY_PORT
+
+row get_direct direct "direct backend GET" GET "$B/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "" "" "$BACKEND_PID"
+row get_nginx nginx "nginx proxy_pass GET" GET "$N/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "" "" "$NGINX_PID"
+row get_gw gateway "gateway translated GET, cache off" GET "$G/nocache/v1/users/user_$USER_ID" \
+    "$GATEWAY_TOKEN" "" BYPASS "$GATEWAY_PID"
+# warm the cache: the first GET fills it, the pre-flight of the row must then be a HIT
+probe GET "$G/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" ""
+row get_hit gateway "gateway cache-hit GET" GET "$G/v1/users/user_$USER_ID" \
+    "$GATEWAY_TOKEN" "" HIT "$GATEWAY_PID"
+row put_gw gateway "gateway translated PUT" PUT "$G/v1/users/user_$USER_ID" \
+    "$GATEWAY_TOKEN" "$ENVELOPE_PUT" "" "$GATEWAY_PID"
+row put_direct direct "direct backend PUT" PUT "$B/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "$CAMEL_PUT" "" "$BACKEND_PID"
+row put_nginx nginx "nginx proxy_pass PUT" PUT "$N/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "$CAMEL_PUT" "" "$NGINX_PID"
+
+GW_HWM=$(mem_kib "$GATEWAY_PID" VmHWM)
+GW_RSS=$(mem_kib "$GATEWAY_PID" VmRSS)
+NGINX_WORKER=$(cat /proc/"$NGINX_PID"/task/*/children 2>/dev/null | awk '{print $1}' || true)
+NGINX_HWM=""
+[[ -z $NGINX_WORKER ]] || NGINX_HWM=$(mem_kib "$NGINX_WORKER" VmHWM)
+BACKEND_HWM=$(mem_kib "$BACKEND_PID" VmHWM)
+GATEWAY_ERRORS=$(grep -c -E ' (WARN|ERROR) ' "$WORK/gateway.log" || true)
+cp "$WORK/gateway.log" "$OUT/gateway.log"
+stop_pid "$GATEWAY_PID"
+forget_pid "$GATEWAY_PID"
+
+# The same translated GET with the access log on (info level, stderr to /dev/null).
+start_gateway info /dev/null
+G=http://127.0.0.1:$GATEWAY_PORT
+row get_gw_log gateway "gateway translated GET, cache off, access log on" GET \
+    "$G/nocache/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" "" BYPASS "$GATEWAY_PID"
+GW_LOG_HWM=$(mem_kib "$GATEWAY_PID" VmHWM)
+stop_pid "$GATEWAY_PID"
+forget_pid "$GATEWAY_PID"
+ELAPSED=$(($(date +%s) - START_EPOCH))
+
+# ---------------------------------------------------------------------------------------
+# Report
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NaN" || b == "NaN" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+num() { awk -v x="$1" 'BEGIN { if (x == "NaN") print "n/a"; else printf "%.0f", x }'; }
+
+CPU_MODEL=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+MEM_TOTAL=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]] && COMMIT+=" (with uncommitted changes)"
+if [[ -n ${DRAGOMAN_BIN:-} ]]; then
+    COMMIT="a prebuilt binary ($BIN, $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC')); the tree is at $COMMIT"
+else
+    COMMIT="commit $COMMIT"
+fi
+NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
+WRK_VERSION=$(wrk -v 2>&1 | awk 'NR == 1 {print $2}' || true) # wrk -v exits 1
+
+{
+    echo "### Load bench — $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "- command: \`$COMMAND\` (${ELAPSED} s); $COMMIT"
+    echo "- machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL RAM, Linux $(uname -r)"
+    echo "- each row: \`wrk -t$WRK_THREADS -c$CONNS -d$DURATION --latency\` on 127.0.0.1" \
+        "(wrk $WRK_VERSION), after a $WARMUP warm-up; wrk, the proxy and the backend share the $(nproc) cores (nothing pinned)"
+    echo "- gateway: \`dragoman serve\`, 1 proxy worker thread, envelope clients → camel backend;" \
+        "**access log off** (\`DRAGOMAN_LOG=warn\`) except the last row (\`DRAGOMAN_LOG=info\`, stderr to /dev/null)"
+    echo "- backend: \`dragoman backend --style camel\` (hyper, tokio default worker threads);" \
+        "nginx $NGINX_VERSION: 1 worker, access_log off, \`proxy_pass\` with \`keepalive 32\`, HTTP/1.1 upstream"
+    echo "- peak RSS (VmHWM): gateway $(mib "$GW_HWM") (RSS $(mib "$GW_RSS") after its rows;" \
+        "$(mib "$GW_LOG_HWM") for the access-log run), nginx worker $(mib "$NGINX_HWM"), backend $(mib "$BACKEND_HWM")"
+    echo
+    echo "| case | req/s | p50 µs | p99 µs | vs direct | vs nginx | proxy CPU µs/req | backend CPU µs/req | backend calls/req | non-2xx | socket errors | other CPU (cores) |"
+    echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    for key in "${ROWS[@]}"; do
+        method=${key%%_*}
+        direct=${method}_direct nginx=${method}_nginx
+        vs_direct=$(ratio "${RPS[$key]}" "${RPS[$direct]:-NaN}")
+        vs_nginx=$(ratio "${RPS[$key]}" "${RPS[$nginx]:-NaN}")
+        proxy_cpu=${PROXY_CPU[$key]}
+        case ${KIND[$key]} in
+        direct)
+            vs_nginx="—"
+            proxy_cpu="—"
+            ;;
+        nginx) vs_nginx="1.00" ;;
+        esac
+        flag=""
+        [[ -n ${NOTE[$key]} ]] && flag=" ⚠"
+        printf '| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+            "${LABEL[$key]}" "$flag" "$(num "${RPS[$key]}")" "$(num "${P50[$key]}")" \
+            "$(num "${P99[$key]}")" "$vs_direct" "$vs_nginx" "$proxy_cpu" \
+            "${BACKEND_CPU[$key]}" "${CALLS[$key]}" "${NON2XX[$key]}" "${SOCKERR[$key]}" "${OTHER[$key]}"
+    done
+    echo
+    echo "Ratios are req/s over the direct backend (or nginx) with the same method. CPU µs/req is the" \
+        "user+system CPU time of the process under test (nginx: master and worker; direct rows: the backend)" \
+        "over the measured run divided by its requests — on a shared 2-core box it is the steadier figure." \
+        "Other CPU: what the rest of the machine used during the run (all of it minus wrk, the proxy and the backend)."
+    if ((GATEWAY_ERRORS > 0)); then
+        echo
+        echo "The gateway logged $GATEWAY_ERRORS WARN/ERROR lines (target/load-bench/gateway.log)."
+    fi
+    if ((FLAGGED)); then
+        echo
+        echo "**⚠ rows with problems:**"
+        for key in "${ROWS[@]}"; do
+            [[ -n ${NOTE[$key]} ]] && echo "- ${LABEL[$key]}: ${NOTE[$key]}"
+        done
+    fi
+    if ((NOISY)); then
+        echo
+        echo "**Note:** other processes used more than 0.25 of a core during some rows (last column):" \
+            "the machine was not idle, so those req/s and latencies are worse than they should be;" \
+            "the CPU µs/req columns are less affected."
+    fi
+} | tee "$OUT/results.md"
+
+say "wrk outputs and this table: $OUT/"
+exit "$FLAGGED"
