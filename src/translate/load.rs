@@ -142,8 +142,8 @@ struct RawField {
     response: Option<OneOrMany>,
 }
 
-const RESPONSE_PLACEHOLDERS: &[&str] = &["resource", "timestamp", "request_id", "message"];
-const ERROR_PLACEHOLDERS: &[&str] = &[
+const RESPONSE_VARIABLES: &[&str] = &["resource", "timestamp", "request_id", "message"];
+const ERROR_VARIABLES: &[&str] = &[
     "code",
     "message",
     "title",
@@ -153,7 +153,7 @@ const ERROR_PLACEHOLDERS: &[&str] = &[
     "timestamp",
     "request_id",
 ];
-const ITEM_PLACEHOLDERS: &[&str] = &["pointer", "field", "loc", "msg", "type"];
+const ITEM_VARIABLES: &[&str] = &["pointer", "field", "loc", "msg", "type"];
 
 /// Collects errors for one file, locating spans.
 struct Ctx<'a> {
@@ -499,7 +499,7 @@ fn compile_style(
 
     let resp_span = raw.response.span();
     let rr = raw.response.into_inner();
-    let response = match Template::compile(rr.body, RESPONSE_PLACEHOLDERS) {
+    let response = match Template::compile(rr.body, RESPONSE_VARIABLES) {
         Ok(body) => match body.find("resource") {
             Some(resource_at) => {
                 for k in rr.messages.keys() {
@@ -539,11 +539,11 @@ fn compile_style(
             .map_err(|e| ctx.at(err_span.clone(), format!("error.{what}: {e}")))
             .ok()
     };
-    let body = template(re.body, "body", ERROR_PLACEHOLDERS, ctx);
+    let body = template(re.body, "body", ERROR_VARIABLES, ctx);
     let validation_body = re
         .validation_body
-        .map(|v| template(v, "validation_body", ERROR_PLACEHOLDERS, ctx));
-    let item = re.item.map(|v| template(v, "item", ITEM_PLACEHOLDERS, ctx));
+        .map(|v| template(v, "validation_body", ERROR_VARIABLES, ctx));
+    let item = re.item.map(|v| template(v, "item", ITEM_VARIABLES, ctx));
     let error = match (body, validation_body, item) {
         (Some(body), vb, it)
             if vb.as_ref().is_none_or(Option::is_some)

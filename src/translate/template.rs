@@ -1,11 +1,11 @@
 //! Body templates: how a style wraps a resource (`{success, data: "$resource", meta}`) and
-//! shapes an error. A string value `"$name"` is a placeholder; one declaration serves both
-//! rendering a body and finding the placeholder's place in a body received from upstream.
+//! shapes an error. A string value `"$name"` is a variable; one declaration serves both
+//! rendering a body and finding the variable's place in a body received from upstream.
 
 use super::path::JsonPath;
 use serde_json::{Map, Value};
 
-/// A placeholder's value when writing bytes: borrowed (a cached resource, a template's own
+/// A variable's value when writing bytes: borrowed (a cached resource, a template's own
 /// literal) or made for this response (a request id).
 pub enum Var<'a> {
     Borrowed(&'a Value),
@@ -22,7 +22,7 @@ impl<'a> Var<'a> {
         walk: Walk<'a>,
     ) {
         match self {
-            // A template literal may itself hold placeholders further down.
+            // A template literal may itself hold variables further down.
             Var::Borrowed(v) if v.is_object() || v.is_array() => walk(v, vars, out),
             Var::Borrowed(v) => {
                 let _ = serde_json::to_writer(&mut *out, v);
@@ -39,24 +39,24 @@ pub struct Template {
     root: Value,
 }
 
-fn placeholder(v: &Value) -> Option<&str> {
+fn variable(v: &Value) -> Option<&str> {
     v.as_str()
         .and_then(|s| s.strip_prefix('$'))
         .filter(|s| !s.is_empty())
 }
 
 impl Template {
-    /// Checks every placeholder against `allowed`.
+    /// Checks every variable against `allowed`.
     pub fn compile(root: Value, allowed: &[&str]) -> Result<Self, String> {
         let t = Self { root };
         let unknown: Vec<String> = t
-            .placeholders()
+            .variables()
             .into_iter()
             .filter(|p| !allowed.contains(&p.as_str()))
             .collect();
         if !unknown.is_empty() {
             return Err(format!(
-                "unknown placeholder(s) ${}; allowed here: ${}",
+                "unknown variable(s) ${}; allowed here: ${}",
                 unknown.join(", $"),
                 allowed.join(", $")
             ));
@@ -64,13 +64,13 @@ impl Template {
         Ok(t)
     }
 
-    pub fn placeholders(&self) -> Vec<String> {
+    pub fn variables(&self) -> Vec<String> {
         fn walk(v: &Value, out: &mut Vec<String>) {
             match v {
                 Value::Object(m) => m.values().for_each(|v| walk(v, out)),
                 Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
                 _ => {
-                    if let Some(p) = placeholder(v) {
+                    if let Some(p) = variable(v) {
                         out.push(p.to_owned());
                     }
                 }
@@ -84,7 +84,7 @@ impl Template {
     /// Where `$name` sits, through objects only; `Some(empty path)` when it is the root.
     pub fn find(&self, name: &str) -> Option<JsonPath> {
         fn walk(v: &Value, name: &str, keys: &mut Vec<String>) -> bool {
-            if placeholder(v) == Some(name) {
+            if variable(v) == Some(name) {
                 return true;
             }
             if let Value::Object(m) = v {
@@ -113,7 +113,7 @@ impl Template {
             v: &'a Value,
             vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
         ) -> Option<Var<'a>> {
-            match placeholder(v) {
+            match variable(v) {
                 Some(p) => vars(p),
                 None => Some(Var::Borrowed(v)),
             }
@@ -167,10 +167,10 @@ impl Template {
         }
     }
 
-    /// Fills the placeholders; one whose value is `None` is left out of its object or list.
+    /// Fills the variables; one whose value is `None` is left out of its object or list.
     pub fn render(&self, vars: &mut dyn FnMut(&str) -> Option<Value>) -> Value {
         fn walk(v: &Value, vars: &mut dyn FnMut(&str) -> Option<Value>) -> Option<Value> {
-            if let Some(p) = placeholder(v) {
+            if let Some(p) = variable(v) {
                 return vars(p);
             }
             Some(match v {
@@ -197,7 +197,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_placeholder_without_a_value_is_left_out() {
+    fn a_variable_without_a_value_is_left_out() {
         let t = Template::compile(
             json!({"success": true, "data": "$resource", "meta": {"message": "$message"}}),
             &["resource", "message"],
@@ -211,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn find_locates_a_nested_placeholder_and_the_root() {
+    fn find_locates_a_nested_variable_and_the_root() {
         let t = Template::compile(json!({"a": {"b": "$resource"}}), &["resource"]).unwrap();
         assert_eq!(t.find("resource").unwrap().dotted(), "a.b");
         let bare = Template::compile(json!("$resource"), &["resource"]).unwrap();
@@ -246,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_placeholder_is_refused() {
+    fn an_unknown_variable_is_refused() {
         let err = Template::compile(json!({"x": "$nope"}), &["resource"]).unwrap_err();
         assert!(err.contains("$nope"), "{err}");
     }
