@@ -9,6 +9,7 @@ use crate::admin::Admin;
 use crate::backends::{Backend, BackendStyle};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::proxy::deadline::HeadDeadline;
 use crate::proxy::{self, Gateway};
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -131,8 +132,14 @@ fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), String> {
         metrics.clone(),
         stop.inflight.clone(),
     );
-    let mut proxy_service =
-        pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "dragoman");
+    let mut proxy = pingora::proxy::HttpProxy::new(gateway, server.configuration.clone());
+    proxy.handle_init_modules();
+    let app = HeadDeadline {
+        inner: Arc::new(proxy),
+        deadline: config.limits.header_timeout,
+        max_head: config.limits.max_header_bytes,
+    };
+    let mut proxy_service = pingora::services::listening::Service::new("dragoman".into(), app);
     proxy_service.add_tcp(&config.listen.to_string());
     proxy_service.threads = Some(config.threads);
     let admin = Admin {

@@ -179,3 +179,71 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_configured_time() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_head_trickled_past_the_header_deadline_gets_408_and_is_closed() {
+    let stack = stack_with_limits("header_timeout_ms = 400").await;
+    let mut sock = TcpStream::connect(("127.0.0.1", port_of(&stack)))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    sock.write_all(format!("GET /api/users/{JOHN} HTTP/1.1\r\nHost: x\r\n").as_bytes())
+        .await
+        .unwrap();
+    // One more header byte every 100 ms: each read is quick, the head never completes.
+    let mut answer = String::new();
+    for _ in 0..30 {
+        if sock.write_all(b"X").await.is_err() {
+            break;
+        }
+        let got = read_all(&mut sock, Duration::from_millis(100)).await;
+        if !got.is_empty() {
+            answer = got;
+            break;
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(stack.camel.stats() + stack.snake.stats(), 0);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_sends_nothing_is_closed_after_the_header_deadline() {
+    let stack = stack_with_limits("header_timeout_ms = 300").await;
+    let mut sock = TcpStream::connect(("127.0.0.1", port_of(&stack)))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(3), sock.read(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_sent_in_pieces_within_the_deadline_is_served() {
+    let stack = stack_with_limits("header_timeout_ms = 2000").await;
+    let mut sock = TcpStream::connect(("127.0.0.1", port_of(&stack)))
+        .await
+        .unwrap();
+    let head = format!(
+        "GET /api/users/{JOHN} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer in-demo-admin\r\n\r\n"
+    );
+    for piece in head.as_bytes().chunks(7) {
+        sock.write_all(piece).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let answer = read_all(&mut sock, Duration::from_millis(1500)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    stack.stop().await;
+}

@@ -98,8 +98,10 @@ pub enum LogFormat {
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
-    /// How long a client may take to send a request's headers and body.
+    /// How long a client may take to send a request's body.
     pub request_timeout: Duration,
+    /// How long a new connection may take to send its first request head.
+    pub header_timeout: Duration,
     /// How long an idle keep-alive client connection is kept.
     pub keepalive_timeout: Duration,
 }
@@ -133,6 +135,7 @@ pub mod defaults {
     pub const MAX_BODY_BYTES: usize = 1024 * 1024;
     pub const MAX_HEADER_BYTES: usize = 16 * 1024;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
+    pub const HEADER_TIMEOUT_MS: u64 = 10_000;
     pub const KEEPALIVE_SECS: u64 = 60;
     pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
     pub const UPSTREAM_TIMEOUT_MS: u64 = 5_000;

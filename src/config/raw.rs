@@ -30,6 +30,7 @@ pub(super) struct RawGateway {
     pub max_body_bytes: Option<Spanned<i64>>,
     pub max_header_bytes: Option<Spanned<i64>>,
     pub request_timeout_ms: Option<Spanned<i64>>,
+    pub header_timeout_ms: Option<Spanned<i64>>,
     pub keepalive_timeout_secs: Option<Spanned<i64>>,
     pub grace_period_secs: Option<Spanned<i64>>,
 }
@@ -197,6 +198,13 @@ pub(super) fn check(
         1,
         3_600_000,
         "gateway.request_timeout_ms",
+    );
+    let header_timeout = at.num(
+        &g.header_timeout_ms,
+        defaults::HEADER_TIMEOUT_MS,
+        1,
+        3_600_000,
+        "gateway.header_timeout_ms",
     );
     let keepalive = at.num(
         &g.keepalive_timeout_secs,
@@ -440,6 +448,7 @@ pub(super) fn check(
             max_body_bytes: max_body? as usize,
             max_header_bytes: max_header? as usize,
             request_timeout: Duration::from_millis(request_timeout?),
+            header_timeout: Duration::from_millis(header_timeout?),
             keepalive_timeout: Duration::from_secs(keepalive?),
         },
         cache: CacheConfig {

@@ -7,6 +7,7 @@
 //! fails framing, auth or validation never reaches the upstream — not even its headers — and
 //! both sides get exact `Content-Length`s.
 
+pub mod deadline;
 pub mod route;
 pub mod upstream;
 
