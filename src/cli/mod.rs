@@ -49,24 +49,7 @@ pub enum Command {
         config: PathBuf,
     },
     /// Translate one JSON document, or NDJSON (one per line), between styles offline.
-    Translate {
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        to: String,
-        #[arg(long, value_enum, default_value_t = KindArg::Request)]
-        kind: KindArg,
-        /// Refuse (exit 1) instead of dropping fields the target style cannot hold.
-        #[arg(long)]
-        strict: bool,
-        /// Folder of rules to use instead of the built-in ones (with --schemas-dir).
-        #[arg(long)]
-        rules_dir: Option<PathBuf>,
-        #[arg(long)]
-        schemas_dir: Option<PathBuf>,
-        /// The input; standard input when absent.
-        file: Option<PathBuf>,
-    },
+    Translate(translate::Args),
     /// Run one reference legacy backend.
     Backend {
         #[arg(long)]
@@ -86,23 +69,7 @@ pub fn main() -> ExitCode {
         Command::Demo => crate::server::run_demo(),
         Command::Serve { config } => crate::server::run_serve(&config),
         Command::Check { config } => check::run(&config),
-        Command::Translate {
-            from,
-            to,
-            kind,
-            strict,
-            rules_dir,
-            schemas_dir,
-            file,
-        } => translate::run(translate::Args {
-            from,
-            to,
-            kind,
-            strict,
-            rules_dir,
-            schemas_dir,
-            file,
-        }),
+        Command::Translate(args) => translate::run(args),
         Command::Backend {
             style,
             listen,

@@ -43,13 +43,24 @@ use std::process::ExitCode;
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 1024 * 1024;
 
+/// `dragoman translate`'s arguments.
+#[derive(clap::Args, Debug)]
 pub struct Args {
+    #[arg(long)]
     pub from: String,
+    #[arg(long)]
     pub to: String,
+    #[arg(long, value_enum, default_value_t = super::KindArg::Request)]
     pub kind: super::KindArg,
+    /// Refuse (exit 1) instead of dropping fields the target style cannot hold.
+    #[arg(long)]
     pub strict: bool,
+    /// Folder of rules to use instead of the built-in ones (with --schemas-dir).
+    #[arg(long)]
     pub rules_dir: Option<PathBuf>,
+    #[arg(long)]
     pub schemas_dir: Option<PathBuf>,
+    /// The input; standard input when absent.
     pub file: Option<PathBuf>,
 }
 
