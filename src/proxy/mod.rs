@@ -571,13 +571,8 @@ impl Gateway {
         let user = self.read_upstream_user(route_idx, &answer)?;
         let view = self.view(route_idx, &user, None)?;
         let mut reply = self.render(route_idx, ctx, &view, Method::Put);
-        let lossy: Vec<&str> = translated
-            .lossy
-            .iter()
-            .filter_map(|l| l.split(':').next())
-            .collect();
-        if !lossy.is_empty() {
-            reply.headers.push(("x-dragoman-lossy", lossy.join(", ")));
+        if let Some(fields) = lossy_fields(&translated.lossy) {
+            reply.headers.push(("x-dragoman-lossy", fields));
         }
         if !translated.dropped.is_empty() {
             reply
@@ -615,13 +610,8 @@ impl Gateway {
             .rules
             .write_response(style, view, method, &ctx.request_id, &timestamp());
         let mut headers = Vec::new();
-        if !view.lossy.is_empty() {
-            let fields: Vec<&str> = view
-                .lossy
-                .iter()
-                .filter_map(|l| l.split(':').next())
-                .collect();
-            headers.push(("x-dragoman-lossy", fields.join(", ")));
+        if let Some(fields) = lossy_fields(&view.lossy) {
+            headers.push(("x-dragoman-lossy", fields));
         }
         Reply {
             status: 200,
@@ -684,6 +674,13 @@ fn framing_reason(e: &pingora::Error) -> &'static str {
         ErrorType::ConnectionClosed => "the client closed the connection mid-body",
         _ => "the request body is malformed",
     }
+}
+
+/// The field names of lossy notes (`status: "locked" is stored as …` → `status`), for the
+/// `X-Dragoman-Lossy` header; `None` when nothing was lossy.
+fn lossy_fields(notes: &[String]) -> Option<String> {
+    let fields: Vec<&str> = notes.iter().filter_map(|n| n.split(':').next()).collect();
+    (!fields.is_empty()).then(|| fields.join(", "))
 }
 
 fn is_json_media_type(ct: &str) -> bool {

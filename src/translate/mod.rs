@@ -216,9 +216,10 @@ impl RuleSet {
         list.map(Value::Array)
     }
 
-    fn fill_derived(&self, canon: &mut Canonical, target: &Style, kind: Kind) {
+    /// Fills each absent field that `wanted` accepts from its `derive` declaration.
+    fn fill_derived(&self, canon: &mut Canonical, wanted: impl Fn(FieldId) -> bool) {
         for id in self.registry.ids() {
-            if !canon.is_present(id) && target.holds(id, kind) {
+            if !canon.is_present(id) && wanted(id) {
                 if let Some(v) = self.derive(canon, id) {
                     canon.set(id, v);
                 }
@@ -326,7 +327,7 @@ impl RuleSet {
         let dropped = self
             .carry(&mut canon, client, target, policy)
             .map_err(TranslateError::Invalid)?;
-        self.fill_derived(&mut canon, target, Kind::Request);
+        self.fill_derived(&mut canon, |id| target.holds(id, Kind::Request));
         let (doc, lossy) = target
             .write(&canon, Kind::Request, &self.tables)
             .map_err(|ps| {
@@ -467,13 +468,7 @@ impl RuleSet {
                 let msgs: Vec<String> = errs.into_iter().map(|e| e.message).collect();
                 TranslateError::Upstream(format!("{} resource: {}", style.name, msgs.join("; ")))
             })?;
-        for id in self.registry.ids() {
-            if !canon.is_present(id) {
-                if let Some(v) = self.derive(&canon, id) {
-                    canon.set(id, v);
-                }
-            }
-        }
+        self.fill_derived(&mut canon, |_| true);
         Ok(canon)
     }
 

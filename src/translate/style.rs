@@ -75,6 +75,16 @@ pub struct ResponseShape {
     pub put_message: Option<String>,
 }
 
+impl ResponseShape {
+    /// The success message this style sends for `method`, if it declares one.
+    pub fn message(&self, method: Method) -> Option<&str> {
+        match method {
+            Method::Get => self.get_message.as_deref(),
+            Method::Put => self.put_message.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ErrorShape {
     pub content_type: String,
@@ -277,10 +287,7 @@ impl Style {
         request_id: &str,
         timestamp: &str,
     ) -> Value {
-        let message = match method {
-            Method::Get => self.response.get_message.as_deref(),
-            Method::Put => self.response.put_message.as_deref(),
-        };
+        let message = self.response.message(method);
         let mut resource = Some(resource);
         self.response.body.render(&mut |p| match p {
             "resource" => resource.take(),
@@ -301,10 +308,7 @@ impl Style {
         out: &mut Vec<u8>,
     ) {
         use super::template::Var;
-        let message = match method {
-            Method::Get => self.response.get_message.as_deref(),
-            Method::Put => self.response.put_message.as_deref(),
-        };
+        let message = self.response.message(method);
         self.response.body.write_json(
             &mut |p| match p {
                 "resource" => Some(Var::Borrowed(resource)),
