@@ -540,6 +540,31 @@ async fn one_entry_serves_every_route_to_the_same_upstream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_that_look_like_template_variables_come_back_as_written_on_put_miss_and_hit() {
+    // The response templates use `$request_id`, `$message`...; user data is never read as one.
+    let stack = start_stack(30, "").await;
+    for name in ["$request_id Doe", "$message", "$nope x"] {
+        let put = send(
+            client()
+                .put(stack.url(&format!("/v1/users/user_{JOHN}")))
+                .bearer_auth(ADMIN)
+                .json(&json!({ "name": name })),
+        )
+        .await;
+        put.assert_status(200);
+        assert_eq!(put.body["data"]["name"], name, "PUT answer");
+        let miss = envelope_get(&stack, JOHN, ADMIN).await;
+        miss.assert_status(200).assert_cache("MISS");
+        assert_eq!(miss.body["data"]["name"], name, "miss");
+        let hit = envelope_get(&stack, JOHN, ADMIN).await;
+        hit.assert_status(200).assert_cache("HIT");
+        assert_eq!(hit.body["data"]["name"], name, "hit");
+        assert_ne!(hit.body["meta"]["request_id"], Value::String(name.into()));
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_put_through_one_route_evicts_what_another_route_cached_for_that_upstream_user() {
     let stack = start_stack(30, SNAKE_TO_CAMEL).await;
     envelope_get(&stack, JOHN, ADMIN)

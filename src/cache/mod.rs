@@ -166,6 +166,8 @@ impl UserCache {
             .max_capacity(max_bytes)
             // Views are rendered after insertion, so each is counted in advance at the
             // size of the user's values: the bound holds however many styles read the entry.
+            // (A view is JSON text, smaller than that estimate of the value tree unless its
+            // strings are mostly characters JSON must escape.)
             .weigher(move |k: &CacheKey, v: &Arc<Entry>| {
                 let styles = readers
                     .get(k.upstream as usize)

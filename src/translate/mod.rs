@@ -77,10 +77,12 @@ pub struct TranslatedRequest {
     pub dropped: Vec<String>,
 }
 
-/// A user as a resource of one style, validated, and what that style could not show.
+/// A user as a resource of one style, validated and serialised once (a cached view is
+/// copied into each response as bytes), and what that style could not show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
-    pub resource: Value,
+    /// The resource as JSON text.
+    pub json: Box<[u8]>,
     /// Client field names carried imperfectly.
     pub lossy: Vec<String>,
 }
@@ -476,6 +478,23 @@ impl RuleSet {
     /// style, checked against that style's `$defs/user`. A view does not depend on the
     /// request, so the cache keeps one per style beside the user.
     pub fn view(&self, client: StyleId, canon: &Canonical) -> Result<View, TranslateError> {
+        let (resource, lossy) = self.render_resource(client, canon)?;
+        let json = serde_json::to_vec(&resource)
+            .map_err(|e| TranslateError::Output {
+                style: self.style(client).name.clone(),
+                reason: e.to_string(),
+            })?
+            .into_boxed_slice();
+        Ok(View { json, lossy })
+    }
+
+    /// The canonical user → a bare resource in the client's style, checked against that
+    /// style's `$defs/user`, and the client field names it carries imperfectly.
+    pub fn render_resource(
+        &self,
+        client: StyleId,
+        canon: &Canonical,
+    ) -> Result<(Value, Vec<String>), TranslateError> {
         let style = self.style(client);
         let (doc, lossy) = style
             .write(canon, Kind::Response, &self.tables)
@@ -500,16 +519,7 @@ impl RuleSet {
             .into_iter()
             .map(|l| format!("{}: {}", self.client_name(style, l.field), l.note))
             .collect();
-        Ok(View { resource, lossy })
-    }
-
-    /// The canonical user → a bare resource in the client's style.
-    pub fn render_resource(
-        &self,
-        client: StyleId,
-        canon: &Canonical,
-    ) -> Result<(Value, Vec<String>), TranslateError> {
-        self.view(client, canon).map(|v| (v.resource, v.lossy))
+        Ok((resource, lossy))
     }
 
     /// A whole success document around a view, as bytes, with this response's own request
@@ -522,10 +532,9 @@ impl RuleSet {
         request_id: &str,
         timestamp: &str,
     ) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(256 + view.resource.as_object().map_or(0, |m| m.len() * 48));
+        let mut out = Vec::with_capacity(256 + view.json.len());
         self.style(client)
-            .wrap_into(&view.resource, method, request_id, timestamp, &mut out);
+            .wrap_into(&view.json, method, request_id, timestamp, &mut out);
         out
     }
 
@@ -538,14 +547,11 @@ impl RuleSet {
         request_id: &str,
         timestamp: &str,
     ) -> Result<Rendered, TranslateError> {
-        let view = self.view(client, canon)?;
+        let (resource, lossy) = self.render_resource(client, canon)?;
         let body = self
             .style(client)
-            .wrap(view.resource, method, request_id, timestamp);
-        Ok(Rendered {
-            body,
-            lossy: view.lossy,
-        })
+            .wrap(resource, method, request_id, timestamp);
+        Ok(Rendered { body, lossy })
     }
 
     /// What a route between these styles loses, before any traffic.

@@ -298,10 +298,11 @@ impl Style {
         })
     }
 
-    /// Writes a success document around `resource` into `out` (no copy of the resource).
+    /// Writes a success document around `resource` (JSON text, as a [`super::View`] holds
+    /// it) into `out`.
     pub fn wrap_into(
         &self,
-        resource: &Value,
+        resource: &[u8],
         method: Method,
         request_id: &str,
         timestamp: &str,
@@ -311,10 +312,10 @@ impl Style {
         let message = self.response.message(method);
         self.response.body.write_json(
             &mut |p| match p {
-                "resource" => Some(Var::Borrowed(resource)),
-                "timestamp" => Some(Var::Owned(Value::String(timestamp.to_owned()))),
-                "request_id" => Some(Var::Owned(Value::String(request_id.to_owned()))),
-                "message" => message.map(|m| Var::Owned(Value::String(m.to_owned()))),
+                "resource" => Some(Var::Json(resource)),
+                "timestamp" => Some(Var::Str(timestamp)),
+                "request_id" => Some(Var::Str(request_id)),
+                "message" => message.map(Var::Str),
                 _ => None,
             },
             out,

@@ -5,31 +5,27 @@
 use super::path::JsonPath;
 use serde_json::{Map, Value};
 
-/// A variable's value when writing bytes: borrowed (a cached resource, a template's own
-/// literal) or made for this response (a request id).
+/// A variable's value when writing bytes. It is data, written as it is: a string in a
+/// user's record that looks like `$request_id` is that string, never a variable.
 pub enum Var<'a> {
-    Borrowed(&'a Value),
-    Owned(Value),
+    /// A value, serialised.
+    Value(&'a Value),
+    /// A string, written as a JSON string (no `Value` made for it).
+    Str(&'a str),
+    /// JSON text already serialised (a memoized view), copied as it is.
+    Json(&'a [u8]),
 }
 
-type Walk<'a> = fn(&'a Value, &mut dyn FnMut(&str) -> Option<Var<'a>>, &mut Vec<u8>);
-
-impl<'a> Var<'a> {
-    fn write(
-        self,
-        vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
-        out: &mut Vec<u8>,
-        walk: Walk<'a>,
-    ) {
+impl Var<'_> {
+    fn write(self, out: &mut Vec<u8>) {
         match self {
-            // A template literal may itself hold variables further down.
-            Var::Borrowed(v) if v.is_object() || v.is_array() => walk(v, vars, out),
-            Var::Borrowed(v) => {
+            Var::Value(v) => {
                 let _ = serde_json::to_writer(&mut *out, v);
             }
-            Var::Owned(v) => {
-                let _ = serde_json::to_writer(&mut *out, &v);
+            Var::Str(s) => {
+                let _ = serde_json::to_writer(&mut *out, s);
             }
+            Var::Json(bytes) => out.extend_from_slice(bytes),
         }
     }
 }
@@ -103,56 +99,55 @@ impl Template {
     }
 
     /// Writes the filled template as JSON straight into `out`, borrowing the values: the
-    /// per-response path serialises a cached resource without copying it into a new tree.
+    /// per-response path copies a cached view's bytes instead of building a new tree.
+    /// A variable whose value is `None` is left out of its object or list.
     pub fn write_json<'a>(
         &'a self,
         vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
         out: &mut Vec<u8>,
     ) {
-        fn resolve<'a>(
-            v: &'a Value,
-            vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
-        ) -> Option<Var<'a>> {
-            match variable(v) {
-                Some(p) => vars(p),
-                None => Some(Var::Borrowed(v)),
-            }
-        }
-        fn walk<'a>(
+        /// Writes one template node (its variables filled); false when it was a variable
+        /// without a value, so nothing was written.
+        fn node<'a>(
             v: &'a Value,
             vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
             out: &mut Vec<u8>,
-        ) {
+        ) -> bool {
+            if let Some(name) = variable(v) {
+                return match vars(name) {
+                    Some(var) => {
+                        var.write(out);
+                        true
+                    }
+                    None => false,
+                };
+            }
             match v {
                 Value::Object(m) => {
                     out.push(b'{');
-                    let mut first = true;
                     for (k, v) in m {
-                        let Some(var) = resolve(v, vars) else {
-                            continue;
-                        };
-                        if !first {
+                        let mark = out.len();
+                        if mark > 0 && out[mark - 1] != b'{' {
                             out.push(b',');
                         }
-                        first = false;
                         let _ = serde_json::to_writer(&mut *out, k);
                         out.push(b':');
-                        var.write(vars, out, walk);
+                        if !node(v, vars, out) {
+                            out.truncate(mark);
+                        }
                     }
                     out.push(b'}');
                 }
                 Value::Array(a) => {
                     out.push(b'[');
-                    let mut first = true;
                     for v in a {
-                        let Some(var) = resolve(v, vars) else {
-                            continue;
-                        };
-                        if !first {
+                        let mark = out.len();
+                        if mark > 0 && out[mark - 1] != b'[' {
                             out.push(b',');
                         }
-                        first = false;
-                        var.write(vars, out, walk);
+                        if !node(v, vars, out) {
+                            out.truncate(mark);
+                        }
                     }
                     out.push(b']');
                 }
@@ -160,10 +155,10 @@ impl Template {
                     let _ = serde_json::to_writer(&mut *out, other);
                 }
             }
+            true
         }
-        match resolve(&self.root, vars) {
-            Some(var) => var.write(vars, out, walk),
-            None => out.extend_from_slice(b"null"),
+        if !node(&self.root, vars, out) {
+            out.extend_from_slice(b"null");
         }
     }
 
@@ -230,8 +225,8 @@ mod tests {
         let mut out = Vec::new();
         t.write_json(
             &mut |p| match p {
-                "resource" => Some(Var::Borrowed(&resource)),
-                "request_id" => Some(Var::Owned(json!("req"))),
+                "resource" => Some(Var::Value(&resource)),
+                "request_id" => Some(Var::Str("req")),
                 _ => None,
             },
             &mut out,
@@ -243,6 +238,34 @@ mod tests {
             _ => None,
         });
         assert_eq!(written, rendered);
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_variable_is_written_as_data() {
+        let t = Template::compile(
+            json!({"data": "$resource", "meta": {"request_id": "$request_id"}}),
+            &["resource", "request_id"],
+        )
+        .unwrap();
+        let resource = json!({"name": "$request_id", "bio": "$message", "tags": ["$resource"]});
+        let serialized = serde_json::to_vec(&resource).unwrap();
+        for var in [Var::Value(&resource), Var::Json(&serialized)] {
+            let mut var = Some(var);
+            let mut out = Vec::new();
+            t.write_json(
+                &mut |p| match p {
+                    "resource" => var.take(),
+                    "request_id" => Some(Var::Str("req_1")),
+                    _ => None,
+                },
+                &mut out,
+            );
+            let written: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(
+                written,
+                json!({"data": resource, "meta": {"request_id": "req_1"}})
+            );
+        }
     }
 
     #[test]

@@ -508,6 +508,50 @@ fn per_response_values_come_from_the_caller() {
     );
 }
 
+/// The seed response documents, each with the style that sends it.
+fn seed_responses() -> Vec<(&'static str, Value)> {
+    vec![
+        ("envelope", envelope_get()),
+        ("camel", fixture("camel-put-response")),
+        ("snake", fixture("snake-put-response")),
+    ]
+}
+
+#[test]
+fn the_gateways_byte_writer_gives_the_same_documents_as_rendering_values() {
+    for (from, doc) in seed_responses() {
+        let canon = set().read_response(id(from), &doc).unwrap();
+        for to in ["envelope", "camel", "snake"] {
+            for method in [Method::Get, Method::Put] {
+                let view = set().view(id(to), &canon).unwrap();
+                let bytes =
+                    set().write_response(id(to), &view, method, "req_b", "2024-01-01T00:00:00Z");
+                let written: Value =
+                    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{from}->{to}: {e}"));
+                let rendered = set()
+                    .render_response(id(to), &canon, method, "req_b", "2024-01-01T00:00:00Z")
+                    .unwrap();
+                assert_eq!(written, rendered.body, "{from} -> {to} ({method:?})");
+                assert_eq!(view.lossy, rendered.lossy, "{from} -> {to}");
+            }
+        }
+    }
+}
+
+#[test]
+fn user_data_that_looks_like_a_template_variable_is_answered_as_data() {
+    let mut doc = envelope_get();
+    doc["data"]["name"] = json!("$request_id");
+    doc["data"]["department"] = json!("$message");
+    let canon = set().read_response(id("envelope"), &doc).unwrap();
+    let view = set().view(id("envelope"), &canon).unwrap();
+    let bytes = set().write_response(id("envelope"), &view, Method::Get, "req_c", "t");
+    let written: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(written["data"]["name"], "$request_id");
+    assert_eq!(written["data"]["department"], "$message");
+    assert_eq!(written["meta"]["request_id"], "req_c");
+}
+
 #[test]
 fn a_camel_user_with_two_roles_shows_the_first_to_envelope_clients_and_says_so() {
     let mut doc = fixture("camel-put-response");
