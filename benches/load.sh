@@ -15,7 +15,9 @@
 #
 # Environment: DURATION (wrk -d, default 10s), CONNS (wrk -c, 16), WRK_THREADS (wrk -t, 1),
 # WARMUP (wrk run before each measured one, 2s; 0 = none), DRAGOMAN_BIN (bench this binary
-# instead of building target/release/dragoman).
+# instead of building target/release/dragoman), PIN (1 = pin with taskset: wrk and the
+# backend on core 0, the proxy under test — nginx or the gateway — alone on core 1; the
+# default when there are at least 2 cores; 0 = let the scheduler place everything).
 # Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script).
 # Installs wrk, nginx-light, curl and cmake with apt-get when missing (root, or sudo -n).
 
@@ -25,6 +27,7 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-16}
 WRK_THREADS=${WRK_THREADS:-1}
 WARMUP=${WARMUP:-2s}
+PIN=${PIN:-auto}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$ROOT/benches/load
@@ -35,7 +38,12 @@ BACKEND_TOKEN=demo-camel-backend
 GATEWAY_TOKEN='in-bench'
 ENVELOPE_PUT='{"name":"John Doe","status":"active"}'
 CAMEL_PUT='{"firstName":"John","lastName":"Doe","status":"active"}'
-COMMAND="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP${DRAGOMAN_BIN:+ DRAGOMAN_BIN=$DRAGOMAN_BIN} bash benches/load.sh"
+if [[ $PIN == auto ]]; then
+    PIN=0
+    if (($(nproc) >= 2)) && command -v taskset >/dev/null 2>&1; then PIN=1; fi
+fi
+[[ $PIN == 0 || $PIN == 1 ]] || { echo "load.sh: PIN must be 0 or 1 (got '$PIN')" >&2; exit 2; }
+COMMAND="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP PIN=$PIN${DRAGOMAN_BIN:+ DRAGOMAN_BIN=$DRAGOMAN_BIN} bash benches/load.sh"
 
 say() { printf '%s\n' "load.sh: $*" >&2; }
 die() {
@@ -108,6 +116,13 @@ trap 'say "terminated"; exit 143' TERM
 # the script dies (setpriv --pdeathsig, util-linux; it execs, so $! stays the server's pid).
 ORPHAN_GUARD=()
 if setpriv --help 2>&1 | grep -q -- --pdeathsig; then ORPHAN_GUARD=(setpriv --pdeathsig TERM); fi
+# Pinning (taskset execs too): the load side and the proxy under test never share a core,
+# so a row measures the proxy's own core rather than how the scheduler mixed four processes.
+ON_LOAD=() ON_PROXY=()
+if ((PIN)); then
+    command -v taskset >/dev/null 2>&1 || die "PIN=1 needs taskset (util-linux)"
+    ON_LOAD=(taskset -c 0) ON_PROXY=(taskset -c 1)
+fi
 
 # ---------------------------------------------------------------------------------------
 # Tools
@@ -200,9 +215,9 @@ from_template() {
 }
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
-# cpu_ticks PID...: user+system CPU ticks of these processes and their direct children.
+# cpu_ticks PID...: "user system" CPU ticks of these processes and their direct children.
 cpu_ticks() {
-    local total=0 pid rest child=()
+    local user=0 sys=0 pid rest child=() u s
     local pids=("$@")
     for pid in "$@"; do
         read -r -a child <<<"$(cat /proc/"$pid"/task/*/children 2>/dev/null)"
@@ -212,9 +227,10 @@ cpu_ticks() {
         rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
         rest=${rest##*) }
         # fields after the command: state(3) ppid(4) ... utime(14) stime(15)
-        total=$((total + $(awk '{print $12 + $13}' <<<"$rest")))
+        read -r u s < <(awk '{print $12, $13}' <<<"$rest")
+        user=$((user + u)) sys=$((sys + s))
     done
-    echo "$total"
+    echo "$user $sys"
 }
 # busy_ticks: non-idle CPU ticks of the whole machine (all cores)
 busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
@@ -238,7 +254,7 @@ start_backend() {
     local attempt
     for attempt in 1 2 3; do
         pick_port BACKEND_PORT
-        DRAGOMAN_LOG=warn "${ORPHAN_GUARD[@]}" "$BIN" backend --style camel --listen "127.0.0.1:$BACKEND_PORT" \
+        DRAGOMAN_LOG=warn "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" "$BIN" backend --style camel --listen "127.0.0.1:$BACKEND_PORT" \
             >"$WORK/backend.log" 2>&1 &
         BACKEND_PID=$!
         PIDS+=("$BACKEND_PID")
@@ -258,7 +274,7 @@ start_nginx() {
         pick_port NGINX_PORT
         from_template "$HERE/nginx.conf.in" "$WORK/nginx.conf" \
             PREFIX="$WORK" NGINX_PORT="$NGINX_PORT" BACKEND_PORT="$BACKEND_PORT"
-        "${ORPHAN_GUARD[@]}" "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" \
+        "${ORPHAN_GUARD[@]}" "${ON_PROXY[@]}" "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" \
             >"$WORK/nginx.out" 2>&1 &
         NGINX_PID=$!
         PIDS+=("$NGINX_PID")
@@ -281,7 +297,7 @@ start_gateway() {
         from_template "$HERE/gateway.toml.in" "$WORK/gateway.toml" \
             BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT"
         cp "$WORK/gateway.toml" "$OUT/gateway.toml"
-        DRAGOMAN_LOG=$level "${ORPHAN_GUARD[@]}" "$BIN" serve --config "$WORK/gateway.toml" 2>"$errfile" >/dev/null &
+        DRAGOMAN_LOG=$level "${ORPHAN_GUARD[@]}" "${ON_PROXY[@]}" "$BIN" serve --config "$WORK/gateway.toml" 2>"$errfile" >/dev/null &
         GATEWAY_PID=$!
         PIDS+=("$GATEWAY_PID")
         if wait_ready "$GATEWAY_PID" "http://127.0.0.1:$GATEWAY_PORT/" &&
@@ -328,7 +344,7 @@ run_wrk() {
     local args=(-t"$WRK_THREADS" -c"$CONNS" -d"$dur" --latency --timeout 2s
         -H "Authorization: Bearer $token")
     [[ $method == PUT ]] && args+=(-s "$HERE/put.lua")
-    WRK_BODY=$body "${ORPHAN_GUARD[@]}" wrk "${args[@]}" "$url" >"$out" 2>&1 &
+    WRK_BODY=$body "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" wrk "${args[@]}" "$url" >"$out" 2>&1 &
     WRK_PID=$!
     wait "$WRK_PID" || rc=$?
     WRK_PID=""
@@ -368,7 +384,7 @@ parse_wrk() {
 #   under test (its CPU per request is reported; the backend's is reported separately).
 row() {
     local key=$1 kind=$2 label=$3 method=$4 url=$5 token=$6 body=$7 xcache=$8 proxy=$9
-    local note="" ticks_p0 ticks_b0 ticks_p1 ticks_b1 calls0 calls1
+    local note="" user_p0 sys_p0 user_p1 sys_p1 ticks_p0 ticks_b0 ticks_p1 ticks_b1 calls0 calls1 u s
     ROWS+=("$key")
     LABEL[$key]=$label
     KIND[$key]=$kind
@@ -390,13 +406,15 @@ row() {
     local busy0 busy1 wrk0 wrk1 wall0 wall1
     child_ticks wrk0
     busy0=$(busy_ticks) wall0=$(date +%s%N)
-    ticks_p0=$(cpu_ticks "$proxy")
-    ticks_b0=$(cpu_ticks "$BACKEND_PID")
+    read -r user_p0 sys_p0 < <(cpu_ticks "$proxy")
+    read -r u s < <(cpu_ticks "$BACKEND_PID")
+    ticks_p0=$((user_p0 + sys_p0)) ticks_b0=$((u + s))
     if ! run_wrk "$OUT/$key.txt" "$DURATION" "$method" "$url" "$token" "$body"; then
         note+="wrk failed: $(tail -n 2 "$OUT/$key.txt" 2>/dev/null | tr '\n' ' ' || true); "
     fi
-    ticks_p1=$(cpu_ticks "$proxy")
-    ticks_b1=$(cpu_ticks "$BACKEND_PID")
+    read -r user_p1 sys_p1 < <(cpu_ticks "$proxy")
+    read -r u s < <(cpu_ticks "$BACKEND_PID")
+    ticks_p1=$((user_p1 + sys_p1)) ticks_b1=$((u + s))
     busy1=$(busy_ticks) wall1=$(date +%s%N)
     child_ticks wrk1
     calls1=$(backend_count)
@@ -419,8 +437,8 @@ row() {
     # CPU per request (µs) and backend requests per request, over the measured run only
     local per="NaN"
     [[ $reqs != NaN && $reqs -gt 0 ]] && per=$reqs
-    PROXY_CPU[$key]=$(awk -v t=$((ticks_p1 - ticks_p0)) -v hz="$CLK_TCK" -v n="$per" \
-        'BEGIN { if (n == "NaN") print "NaN"; else printf "%.1f", t / hz * 1e6 / n }')
+    PROXY_CPU[$key]=$(awk -v u=$((user_p1 - user_p0)) -v s=$((sys_p1 - sys_p0)) -v hz="$CLK_TCK" -v n="$per" \
+        'BEGIN { if (n == "NaN") print "NaN"; else printf "%.1f (%.0f + %.0f)", (u + s) / hz * 1e6 / n, u / hz * 1e6 / n, s / hz * 1e6 / n }')
     BACKEND_CPU[$key]=$(awk -v t=$((ticks_b1 - ticks_b0)) -v hz="$CLK_TCK" -v n="$per" \
         'BEGIN { if (n == "NaN") print "NaN"; else printf "%.1f", t / hz * 1e6 / n }')
     if [[ -n $calls0 && -n $calls1 && $per != NaN ]]; then
@@ -513,13 +531,18 @@ fi
 NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
 WRK_VERSION=$(wrk -v 2>&1 | awk 'NR == 1 {print $2}' || true) # wrk -v exits 1
 
+if ((PIN)); then
+    PLACEMENT="pinned: wrk and the backend on core 0, the proxy under test (nginx or the gateway) alone on core 1"
+else
+    PLACEMENT="wrk, the proxy and the backend share the $(nproc) cores (nothing pinned)"
+fi
 {
     echo "### Load bench — $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
     echo "- command: \`$COMMAND\` (${ELAPSED} s); $COMMIT"
     echo "- machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL RAM, Linux $(uname -r)"
     echo "- each row: \`wrk -t$WRK_THREADS -c$CONNS -d$DURATION --latency\` on 127.0.0.1" \
-        "(wrk $WRK_VERSION), after a $WARMUP warm-up; wrk, the proxy and the backend share the $(nproc) cores (nothing pinned)"
+        "(wrk $WRK_VERSION), after a $WARMUP warm-up; $PLACEMENT"
     echo "- gateway: \`dragoman serve\`, 1 proxy worker thread, envelope clients → camel backend;" \
         "**access log off** (\`DRAGOMAN_LOG=warn\`) except the last row (\`DRAGOMAN_LOG=info\`, stderr to /dev/null)"
     echo "- backend: \`dragoman backend --style camel\` (hyper, tokio default worker threads);" \
@@ -527,7 +550,7 @@ WRK_VERSION=$(wrk -v 2>&1 | awk 'NR == 1 {print $2}' || true) # wrk -v exits 1
     echo "- peak RSS (VmHWM): gateway $(mib "$GW_HWM") (RSS $(mib "$GW_RSS") after its rows;" \
         "$(mib "$GW_LOG_HWM") for the access-log run), nginx worker $(mib "$NGINX_HWM"), backend $(mib "$BACKEND_HWM")"
     echo
-    echo "| case | req/s | p50 µs | p99 µs | vs direct | vs nginx | proxy CPU µs/req | backend CPU µs/req | backend calls/req | non-2xx | socket errors | other CPU (cores) |"
+    echo "| case | req/s | p50 µs | p99 µs | vs direct | vs nginx | proxy CPU µs/req (user + sys) | backend CPU µs/req | backend calls/req | non-2xx | socket errors | other CPU (cores) |"
     echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
     for key in "${ROWS[@]}"; do
         method=${key%%_*}
@@ -551,8 +574,9 @@ WRK_VERSION=$(wrk -v 2>&1 | awk 'NR == 1 {print $2}' || true) # wrk -v exits 1
     done
     echo
     echo "Ratios are req/s over the direct backend (or nginx) with the same method. CPU µs/req is the" \
-        "user+system CPU time of the process under test (nginx: master and worker; direct rows: the backend)" \
-        "over the measured run divided by its requests — on a shared 2-core box it is the steadier figure." \
+        "CPU time of the process under test (nginx: master and worker; direct rows: the backend)" \
+        "over the measured run divided by its requests, total (user + system) — the steadier figure on a" \
+        "shared box: a proxy alone on its core tops out near 1e6 / (its CPU µs/req) req/s." \
         "Other CPU: what the rest of the machine used during the run (all of it minus wrk, the proxy and the backend)."
     if ((GATEWAY_ERRORS > 0)); then
         echo

@@ -90,7 +90,8 @@ struct Incoming {
     content_length: Option<usize>,
     expect_continue: bool,
     no_cache: bool,
-    client_ip: Option<String>,
+    /// Formatted only when a request goes upstream (X-Forwarded-For).
+    client_ip: Option<std::net::IpAddr>,
 }
 
 impl Gateway {
@@ -247,10 +248,10 @@ impl Gateway {
             expect_continue: header("expect")
                 .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
             no_cache,
-            client_ip: session.client_addr().map(|a| match a.as_inet() {
-                Some(inet) => inet.ip().to_string(),
-                None => a.to_string(),
-            }),
+            client_ip: session
+                .client_addr()
+                .and_then(|a| a.as_inet())
+                .map(|inet| inet.ip()),
         })
     }
 
@@ -314,8 +315,8 @@ impl Gateway {
         let up = &self.config.upstreams[route.upstream];
         let credential = forwarded.unwrap_or(&up.credential);
         let mut headers = vec![("x-request-id", ctx.request_id.clone())];
-        if let Some(ip) = &incoming.client_ip {
-            headers.push(("x-forwarded-for", ip.clone()));
+        if let Some(ip) = incoming.client_ip {
+            headers.push(("x-forwarded-for", ip.to_string()));
         }
         let query = match &self.rules.style(up.style).auth {
             AuthScheme::Bearer => {
@@ -622,9 +623,11 @@ impl Gateway {
     }
 
     async fn write(&self, session: &mut Session, ctx: &Ctx, reply: Reply) -> pingora::Result<()> {
-        let mut resp = ResponseHeader::build(reply.status, Some(reply.headers.len() + 4))?;
-        resp.insert_header("content-type", reply.content_type.as_str())?;
-        resp.insert_header("content-length", reply.body.len().to_string())?;
+        use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+        // No header-case map: every name is ours (pingora writes standard names titled).
+        let mut resp = ResponseHeader::build_no_case(reply.status, Some(reply.headers.len() + 4))?;
+        resp.insert_header(CONTENT_TYPE, reply.content_type.as_str())?;
+        resp.insert_header(CONTENT_LENGTH, reply.body.len())?;
         resp.insert_header("x-request-id", ctx.request_id.as_str())?;
         if let Some(status) = ctx.cache {
             resp.insert_header("x-cache", status.as_str())?;
@@ -718,7 +721,23 @@ fn new_request_id() -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128() as u32);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("req_{prefix:08x}{n:016x}")
+    let mut id = String::with_capacity(28);
+    id.push_str("req_");
+    push_hex(&mut id, u64::from(*prefix), 8);
+    push_hex(&mut id, n, 16);
+    id
+}
+
+/// `value`'s lowest `digits` hex digits, zero-padded (what `{:0Nx}` writes, without fmt).
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    for i in (0..digits).rev() {
+        let nibble = ((value >> (i * 4)) & 0xf) as u8;
+        out.push(char::from(if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        }));
+    }
 }
 
 /// A client's `X-Request-Id` if well-formed (1–128 of `[A-Za-z0-9._:-]`), else a new one.
@@ -896,5 +915,23 @@ mod tests {
         assert!(is_json_media_type("application/merge-patch+json"));
         assert!(!is_json_media_type("text/plain"));
         assert!(!is_json_media_type("application/jsonx"));
+    }
+
+    #[test]
+    fn new_request_ids_are_req_and_24_hex_digits_and_never_repeat() {
+        let a = new_request_id();
+        let b = new_request_id();
+        for id in [&a, &b] {
+            let hex = id.strip_prefix("req_").expect("req_ prefix");
+            assert_eq!(hex.len(), 24, "{id}");
+            assert!(hex
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        }
+        assert_ne!(a, b);
+        assert_eq!(a[..12], b[..12], "one process prefix");
+        let mut s = String::new();
+        push_hex(&mut s, 0xab, 4);
+        assert_eq!(s, "00ab");
     }
 }

@@ -201,17 +201,17 @@ async fn release(connector: &Connector, mut session: HttpSession, peer: &HttpPee
     }
 }
 
+/// The request head, without pingora's header-case map: every name here is ours and
+/// lowercase, so there is no client spelling to preserve.
 fn build_header(upstream: &Upstream, call: &Call<'_>) -> pingora::Result<RequestHeader> {
-    let mut req = RequestHeader::build(call.method, call.path.as_bytes(), Some(8))?;
-    req.insert_header("host", upstream.host.as_str())?;
-    req.insert_header("accept", "application/json")?;
-    req.insert_header(
-        "user-agent",
-        concat!("dragoman/", env!("CARGO_PKG_VERSION")),
-    )?;
+    use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT};
+    let mut req = RequestHeader::build_no_case(call.method, call.path.as_bytes(), Some(8))?;
+    req.insert_header(HOST, upstream.host.as_str())?;
+    req.insert_header(ACCEPT, "application/json")?;
+    req.insert_header(USER_AGENT, concat!("dragoman/", env!("CARGO_PKG_VERSION")))?;
     if let Some(body) = &call.body {
-        req.insert_header("content-type", "application/json")?;
-        req.insert_header("content-length", body.len().to_string())?;
+        req.insert_header(CONTENT_TYPE, "application/json")?;
+        req.insert_header(CONTENT_LENGTH, body.len())?;
     }
     for (name, value) in &call.headers {
         req.insert_header(*name, value.as_str())?;
