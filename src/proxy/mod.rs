@@ -516,7 +516,7 @@ impl Gateway {
             .inc();
         let (user, entry, _, age) = looked_up.map_err(|(e, _)| e)?;
         let view = self.view(route_idx, &user, entry.as_deref())?;
-        let mut reply = self.render(route_idx, ctx, &view, Method::Get);
+        let mut reply = self.render(route_idx, ctx, &view, Method::Get, &[]);
         if let Some(age) = age {
             reply.headers.push(("age", age.to_string()));
         }
@@ -571,10 +571,7 @@ impl Gateway {
         }
         let user = self.read_upstream_user(route_idx, &answer)?;
         let view = self.view(route_idx, &user, None)?;
-        let mut reply = self.render(route_idx, ctx, &view, Method::Put);
-        if let Some(fields) = lossy_fields(&translated.lossy) {
-            reply.headers.push(("x-dragoman-lossy", fields));
-        }
+        let mut reply = self.render(route_idx, ctx, &view, Method::Put, &translated.lossy);
         if !translated.dropped.is_empty() {
             reply
                 .headers
@@ -605,13 +602,22 @@ impl Gateway {
         })
     }
 
-    fn render(&self, route_idx: usize, ctx: &Ctx, view: &View, method: Method) -> Reply {
+    /// The success reply around `view`. `X-Dragoman-Lossy` names, once each, the fields the
+    /// write (`write_lossy`, a PUT's request notes) and the view carried imperfectly.
+    fn render(
+        &self,
+        route_idx: usize,
+        ctx: &Ctx,
+        view: &View,
+        method: Method,
+        write_lossy: &[String],
+    ) -> Reply {
         let style = self.config.routes[route_idx].style;
         let body = self
             .rules
             .write_response(style, view, method, &ctx.request_id, &timestamp());
         let mut headers = Vec::new();
-        if let Some(fields) = lossy_fields(&view.lossy) {
+        if let Some(fields) = lossy_fields(write_lossy.iter().chain(&view.lossy)) {
             headers.push(("x-dragoman-lossy", fields));
         }
         Reply {
@@ -681,8 +687,13 @@ fn framing_reason(e: &pingora::Error) -> &'static str {
 
 /// The field names of lossy notes (`status: "locked" is stored as …` → `status`), for the
 /// `X-Dragoman-Lossy` header; `None` when nothing was lossy.
-fn lossy_fields(notes: &[String]) -> Option<String> {
-    let fields: Vec<&str> = notes.iter().filter_map(|n| n.split(':').next()).collect();
+fn lossy_fields<'a>(notes: impl IntoIterator<Item = &'a String>) -> Option<String> {
+    let mut fields: Vec<&str> = Vec::new();
+    for field in notes.into_iter().filter_map(|n| n.split(':').next()) {
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
     (!fields.is_empty()).then(|| fields.join(", "))
 }
 
@@ -933,5 +944,14 @@ mod tests {
         let mut s = String::new();
         push_hex(&mut s, 0xab, 4);
         assert_eq!(s, "00ab");
+    }
+
+    #[test]
+    fn lossy_fields_name_each_field_once_in_the_order_met() {
+        let notes: Vec<String> = ["name: split", "role: first of 2", "name: again"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(lossy_fields(&notes).as_deref(), Some("name, role"));
+        assert_eq!(lossy_fields(&Vec::<String>::new()), None);
     }
 }
