@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: demo test deps bench load-bench
+.PHONY: demo test deps bench load-bench icount
 
 deps:
 	@command -v cmake >/dev/null 2>&1 || { \
@@ -30,3 +30,7 @@ bench: deps
 ## The load bench: backend, nginx and the gateway under wrk on loopback (a few minutes).
 load-bench: deps
 	bash benches/load.sh
+
+## Instructions per request (callgrind): a load-independent figure for comparing builds.
+icount: deps
+	bash benches/icount.sh

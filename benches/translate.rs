@@ -9,14 +9,20 @@
 //!   `read_owned_response` (upstream schema) + `view` (client schema); `bytes` adds parsing
 //!   and `write_response`, as on a gateway cache miss.
 //!
+//! - `hit/<style>`: a cache hit for a client of `<style>` (camel upstream): the moka lookup of
+//!   the entry, its memoized view, and the success document written as bytes around it — all
+//!   the body work a hit does.
+//!
 //! Baselines: `floor/<seed>` is serde_json parse + serialize of the same bytes (the least any
 //! JSON-rewriting proxy pays), and `validate/<style>` is the request schema check alone.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use dragoman::cache::{CacheKey, CacheStatus, Fetched, UpstreamShape, UserCache};
 use dragoman::translate::{Method, RuleSet, StyleId, WritePolicy};
 use serde_json::Value;
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The allocator the `dragoman` binary runs with, so costs and the floor match the gateway's.
@@ -164,6 +170,8 @@ fn benches(c: &mut Criterion) {
         g.finish();
     }
 
+    cache_hits(c, &rules);
+
     for style in STYLES {
         let seed = load(request_seed(style));
         let schema = &rules.style(id(style)).schemas.request;
@@ -174,6 +182,64 @@ fn benches(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("validate/{style}"));
         g.bench_function("request-schema", |bench| {
             bench.iter(|| schema.is_valid(black_box(&seed.value)))
+        });
+        g.finish();
+    }
+}
+
+/// A cache hit, per client style: one camel user cached as the gateway caches it.
+fn cache_hits(c: &mut Criterion, rules: &RuleSet) {
+    let camel = rules.style_id("camel").expect("camel");
+    let seed = load(response_seed("camel"));
+    let user = Arc::new(
+        rules
+            .read_owned_response(camel, seed.value.clone())
+            .expect("read"),
+    );
+    let shape = UpstreamShape {
+        partitioned: false,
+        client_styles: STYLES.len(),
+    };
+    let cache = UserCache::new(64 << 20, vec![shape], STYLES.len());
+    let key = CacheKey {
+        upstream: 0,
+        id: Arc::from("3c90c3cc-0d44-4b50-8888-8dd25736052a"),
+        partition: 0,
+    };
+    let ttl = Duration::from_secs(3600);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // The first lookup fills the entry; the benchmark then only ever hits it.
+    let fill = async {
+        Ok::<_, ()>(Fetched {
+            user: user.clone(),
+            storable_for: Some(ttl),
+        })
+    };
+    runtime
+        .block_on(cache.get_or_fetch(key.clone(), ttl, fill))
+        .map_err(|_| "fill")
+        .expect("the entry is stored");
+    for style in STYLES {
+        let client = rules.style_id(style).expect("a shipped style");
+        let hit = || async {
+            let never = async { Err::<Fetched, ()>(()) };
+            let (entry, status) = cache
+                .get_or_fetch(key.clone(), ttl, never)
+                .await
+                .map_err(|_| "miss")
+                .expect("a hit");
+            assert_eq!(status, CacheStatus::Hit);
+            let view = entry
+                .view(client.index(), |u| rules.view(client, u))
+                .expect("view");
+            rules.write_response(client, &view, Method::Get, REQUEST_ID, TIMESTAMP)
+        };
+        let mut g = c.benchmark_group(format!("hit/{style}"));
+        g.bench_function("lookup+view+write", |bench| {
+            bench.iter(|| runtime.block_on(hit()))
         });
         g.finish();
     }
