@@ -59,20 +59,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-TAKEN=" "
-pick_port() {
-    local p i
-    for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 12000))
-        [[ $TAKEN == *" $p "* ]] && continue
-        port_in_use "$p" && continue
-        TAKEN+="$p "
-        printf -v "$1" '%s' "$p"
-        return 0
-    done
-    die "no free loopback port found"
-}
+# shellcheck source=benches/ports.sh
+source "$ROOT/benches/ports.sh"
 wait_for() { # URL SECONDS
     local i
     for ((i = 0; i < $2 * 10; i++)); do
