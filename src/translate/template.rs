@@ -125,14 +125,17 @@ impl Template {
             match v {
                 Value::Object(m) => {
                     out.push(b'{');
+                    let mut empty = true;
                     for (k, v) in m {
                         let mark = out.len();
-                        if mark > 0 && out[mark - 1] != b'{' {
+                        if !empty {
                             out.push(b',');
                         }
                         let _ = serde_json::to_writer(&mut *out, k);
                         out.push(b':');
-                        if !node(v, vars, out) {
+                        if node(v, vars, out) {
+                            empty = false;
+                        } else {
                             out.truncate(mark);
                         }
                     }
@@ -140,12 +143,15 @@ impl Template {
                 }
                 Value::Array(a) => {
                     out.push(b'[');
+                    let mut empty = true;
                     for v in a {
                         let mark = out.len();
-                        if mark > 0 && out[mark - 1] != b'[' {
+                        if !empty {
                             out.push(b',');
                         }
-                        if !node(v, vars, out) {
+                        if node(v, vars, out) {
+                            empty = false;
+                        } else {
                             out.truncate(mark);
                         }
                     }
