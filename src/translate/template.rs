@@ -124,44 +124,42 @@ impl Template {
             }
             match v {
                 Value::Object(m) => {
-                    out.push(b'{');
-                    let mut empty = true;
-                    for (k, v) in m {
-                        let mark = out.len();
-                        if !empty {
-                            out.push(b',');
-                        }
-                        let _ = serde_json::to_writer(&mut *out, k);
-                        out.push(b':');
-                        if node(v, vars, out) {
-                            empty = false;
-                        } else {
-                            out.truncate(mark);
-                        }
-                    }
-                    out.push(b'}');
+                    let entries = m.iter().map(|(k, v)| (Some(k), v));
+                    members((b'{', b'}'), entries, vars, out);
                 }
-                Value::Array(a) => {
-                    out.push(b'[');
-                    let mut empty = true;
-                    for v in a {
-                        let mark = out.len();
-                        if !empty {
-                            out.push(b',');
-                        }
-                        if node(v, vars, out) {
-                            empty = false;
-                        } else {
-                            out.truncate(mark);
-                        }
-                    }
-                    out.push(b']');
-                }
+                Value::Array(a) => members((b'[', b']'), a.iter().map(|v| (None, v)), vars, out),
                 other => {
                     let _ = serde_json::to_writer(&mut *out, other);
                 }
             }
             true
+        }
+        /// An object's or a list's members between their brackets; a member that is a
+        /// variable without a value is left out with its key and separator.
+        fn members<'a>(
+            (open, close): (u8, u8),
+            entries: impl Iterator<Item = (Option<&'a String>, &'a Value)>,
+            vars: &mut dyn FnMut(&str) -> Option<Var<'a>>,
+            out: &mut Vec<u8>,
+        ) {
+            out.push(open);
+            let mut empty = true;
+            for (key, v) in entries {
+                let mark = out.len();
+                if !empty {
+                    out.push(b',');
+                }
+                if let Some(k) = key {
+                    let _ = serde_json::to_writer(&mut *out, k);
+                    out.push(b':');
+                }
+                if node(v, vars, out) {
+                    empty = false;
+                } else {
+                    out.truncate(mark);
+                }
+            }
+            out.push(close);
         }
         if !node(&self.root, vars, out) {
             out.extend_from_slice(b"null");
