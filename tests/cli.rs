@@ -515,3 +515,50 @@ fn translate_uses_rules_from_a_folder_when_given() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_camel_user_without_roles_translates_to_every_style_as_a_response() {
+    let user = br#"{"id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","email":"a@b.co","firstName":"Jo","lastName":"Doe","status":"active","roles":[]}"#;
+    for to in ["envelope", "snake", "camel"] {
+        let o = dragoman_with_stdin(
+            &[
+                "translate",
+                "--from",
+                "camel",
+                "--to",
+                to,
+                "--kind",
+                "response",
+            ],
+            user,
+        );
+        assert!(o.status.success(), "to {to}: stderr: {}", stderr(&o));
+        let doc = json(&o);
+        match to {
+            "envelope" => assert!(doc["data"].get("role").is_none(), "{doc}"),
+            "snake" => assert_eq!(doc["data"]["role_id"], Value::Null, "{doc}"),
+            _ => assert_eq!(doc["roles"], serde_json::json!([]), "{doc}"),
+        }
+    }
+}
+
+#[test]
+fn a_snake_user_with_a_null_role_and_first_name_translates_to_camel_with_empty_forms() {
+    let user = br#"{"message":"m","meta":{},"data":{"id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","email":"a@b.co","first_name":null,"last_name":"Doe","is_active":true,"role_id":null}}"#;
+    let o = dragoman_with_stdin(
+        &[
+            "translate",
+            "--from",
+            "snake",
+            "--to",
+            "camel",
+            "--kind",
+            "response",
+        ],
+        user,
+    );
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["roles"], serde_json::json!([]));
+    assert_eq!(doc["firstName"], "");
+}

@@ -2131,6 +2131,56 @@ async fn an_upstream_answering_garbage_is_a_502_that_keeps_the_upstreams_detail_
     stack.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_answer_about_another_user_is_a_502_in_every_style_and_never_cached() {
+    const OTHER: &str = "11111111-2222-4333-8444-555555555555";
+    let other = json!({"id": OTHER, "email": "someone.else@company.com", "firstName": "Some", "lastName": "One", "status": "active"});
+    let fake = FakeUpstream::start(Some(http_answer(
+        "200 OK",
+        "application/json",
+        &other.to_string(),
+    )))
+    .await;
+    let mut extra = fake.upstream_config("liar", Camel);
+    for style in BackendStyle::ALL {
+        extra.push_str(&route_config(style, "liar", "/liar"));
+    }
+    let stack = start_stack(30, &extra).await;
+    let mut p = Problems::default();
+    for style in BackendStyle::ALL {
+        let path = user_path(style, "/liar", JOHN);
+        for round in 0..2 {
+            let case = format!("{style}: GET #{round} answered about {OTHER}");
+            let r = send(gateway(&stack, style, Method::GET, &path, Some(ADMIN))).await;
+            check_error(&mut p, &case, style, &r, 502, None);
+            p.check(
+                &case,
+                !r.text.contains("someone.else"),
+                format!("the other user reached the client: {}", r.text),
+            );
+        }
+        let case = format!("{style}: PUT answered about {OTHER}");
+        let r = send(
+            gateway(&stack, style, Method::PUT, &path, Some(ADMIN)).json(&harmless_put(style)),
+        )
+        .await;
+        check_error(&mut p, &case, style, &r, 502, None);
+    }
+    // Every GET reached the upstream: none of the wrong answers was cached.
+    let gets = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET "))
+        .count();
+    p.check(
+        "cache",
+        gets == 2 * BackendStyle::ALL.len(),
+        format!("{gets} GETs reached the upstream"),
+    );
+    p.done();
+    stack.stop().await;
+}
+
 // =============================================================================================
 // 3. What fails auth or validation never reaches the upstream
 // =============================================================================================

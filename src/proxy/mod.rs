@@ -391,18 +391,22 @@ impl Gateway {
         if !(200..300).contains(&answer.status) {
             return Err(self.upstream_failure(route_idx, &answer));
         }
-        let user = self.read_upstream_user(route_idx, &answer)?;
+        let user = self.read_upstream_user(target, &answer)?;
         Ok(Fetched {
             user: Arc::new(user),
             storable_for: cache::storable_for(answer.cache_control.as_deref()),
         })
     }
 
+    /// The upstream's answer as the canonical user asked for. An answer about another user
+    /// (its id is not the one in the path) is an invalid upstream response: returning or
+    /// caching it would show one user's data under another's id.
     fn read_upstream_user(
         &self,
-        route_idx: usize,
+        target: &Target,
         answer: &Answer,
     ) -> Result<Canonical, GatewayError> {
+        let route_idx = target.route;
         let route = &self.config.routes[route_idx];
         let up = &self.config.upstreams[route.upstream];
         if !answer
@@ -418,13 +422,28 @@ impl Gateway {
         let doc: Value = serde_json::from_slice(&answer.body).map_err(|e| {
             GatewayError::BadGateway(format!("upstream {} sent invalid JSON: {e}", up.name))
         })?;
-        self.rules.read_owned_response(up.style, doc).map_err(|e| {
+        let failed = |reason: String| {
             self.metrics
                 .translation_failures
                 .with_label_values(&[self.route_labels[route_idx].as_str(), "upstream_response"])
                 .inc();
-            GatewayError::BadGateway(e.to_string())
-        })
+            GatewayError::BadGateway(reason)
+        };
+        let user = self
+            .rules
+            .read_owned_response(up.style, doc)
+            .map_err(|e| failed(e.to_string()))?;
+        match self.rules.user_id(&user) {
+            Some(id) if same_id(id, &target.canonical_id) => Ok(user),
+            Some(id) => Err(failed(format!(
+                "upstream {} answered with user {id:?} for user {:?}",
+                up.name, target.canonical_id
+            ))),
+            None => Err(failed(format!(
+                "upstream {} answered with a user without an id",
+                up.name
+            ))),
+        }
     }
 
     /// An upstream's non-success answer, in terms the client's style can render.
@@ -569,7 +588,7 @@ impl Gateway {
         if !(200..300).contains(&answer.status) {
             return Err(self.upstream_failure(route_idx, &answer));
         }
-        let user = self.read_upstream_user(route_idx, &answer)?;
+        let user = self.read_upstream_user(target, &answer)?;
         let view = self.view(route_idx, &user, None)?;
         let mut reply = self.render(route_idx, ctx, &view, Method::Put, &translated.lossy);
         if !translated.dropped.is_empty() {
@@ -695,6 +714,16 @@ fn lossy_fields<'a>(notes: impl IntoIterator<Item = &'a String>) -> Option<Strin
         }
     }
     (!fields.is_empty()).then(|| fields.join(", "))
+}
+
+/// Whether an upstream's user id is the one asked for: equal, or the same UUID written in
+/// another case (a backend may normalise the UUID a client sent in capitals).
+fn same_id(answered: &str, asked: &str) -> bool {
+    answered == asked
+        || matches!(
+            (uuid::Uuid::parse_str(answered), uuid::Uuid::parse_str(asked)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 fn is_json_media_type(ct: &str) -> bool {

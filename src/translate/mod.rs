@@ -30,7 +30,7 @@ pub use style::{AuthScheme, ErrorInfo, Style, UpstreamError};
 
 use error::dotted_to_pointer;
 use rules::WriteProblem;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use table::Tables;
 
 /// Which kind of document: a PUT body, or a resource / success document.
@@ -189,6 +189,11 @@ impl RuleSet {
             .ok_or(TranslateError::MalformedId)
     }
 
+    /// The canonical user's id, when it has one as a string.
+    pub fn user_id<'c>(&self, canon: &'c Canonical) -> Option<&'c str> {
+        canon.get(self.registry.id("id")?)?.as_str()
+    }
+
     /// The value `field` follows from in `canon`, by its `derive` declaration.
     pub fn derive(&self, canon: &Canonical, field: FieldId) -> Option<Value> {
         let d = self.registry.field(field).derive.as_ref()?;
@@ -233,6 +238,19 @@ impl RuleSet {
         client
             .name_of(id)
             .unwrap_or_else(|| self.registry.name(id).to_owned())
+    }
+
+    /// Lossy notes in the client's field names, each once (the parts of a joined field
+    /// are one field to its client).
+    fn notes(&self, client: &Style, lossy: Vec<rules::Lossy>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::with_capacity(lossy.len());
+        for l in lossy {
+            let note = format!("{}: {}", self.client_name(client, l.field), l.note);
+            if !out.contains(&note) {
+                out.push(note);
+            }
+        }
+        out
     }
 
     fn problem_to_error(&self, client: &Style, p: WriteProblem) -> FieldError {
@@ -323,8 +341,28 @@ impl RuleSet {
                 client.schemas.request.errors(&body),
             ));
         }
+        if from == to {
+            // A route between clients and a backend of one style: the body is already in the
+            // backend's terms, so it goes as sent (after the same checks), and nothing a
+            // canonical user cannot say (`is_superuser: false`) is lost on the way.
+            client
+                .read(body.clone(), Kind::Request, &self.registry, &self.tables)
+                .map_err(TranslateError::Invalid)?;
+            return Ok(TranslatedRequest {
+                body,
+                lossy: Vec::new(),
+                dropped: Vec::new(),
+            });
+        }
+        let mut unread = Vec::new();
         let mut canon = client
-            .read(body, Kind::Request, &self.registry, &self.tables)
+            .read_noting(
+                body,
+                Kind::Request,
+                &self.registry,
+                &self.tables,
+                &mut unread,
+            )
             .map_err(TranslateError::Invalid)?;
         let dropped = self
             .carry(&mut canon, client, target, policy)
@@ -361,10 +399,13 @@ impl RuleSet {
                 .collect();
             return Err(TranslateError::Invalid(mapped));
         }
-        let lossy = lossy
-            .into_iter()
-            .map(|l| format!("{}: {}", self.client_name(client, l.field), l.note))
-            .collect();
+        let mut lossy = self.notes(client, lossy);
+        for field in unread {
+            lossy.push(format!(
+                "{}: names no value this backend holds, so it is not sent",
+                self.client_name(client, field)
+            ));
+        }
         Ok(TranslatedRequest {
             body: doc,
             lossy,
@@ -508,17 +549,11 @@ impl RuleSet {
                     reason: msgs.join("; "),
                 }
             })?;
-        let resource = Value::Object(doc);
-        if let Some(reason) = style.schemas.resource.first_error(&resource) {
-            return Err(TranslateError::Output {
-                style: style.name.clone(),
-                reason,
-            });
+        let mut resource = Value::Object(doc);
+        let mut lossy = self.notes(style, lossy);
+        if !style.schemas.resource.is_valid(&resource) {
+            fit_resource(style, &mut resource, &mut lossy)?;
         }
-        let lossy = lossy
-            .into_iter()
-            .map(|l| format!("{}: {}", self.client_name(style, l.field), l.note))
-            .collect();
         Ok((resource, lossy))
     }
 
@@ -557,6 +592,93 @@ impl RuleSet {
     /// What a route between these styles loses, before any traffic.
     pub fn loss_report(&self, client: StyleId, upstream: StyleId) -> LossReport {
         loss::report(self, client, upstream)
+    }
+}
+
+/// Makes a resource that the client style's `$defs/user` refuses into one it accepts, field
+/// by field, so that a user who is valid in the upstream's style is never unreadable in the
+/// client's (a `null` role, a phone number that is not E.164, a missing first name).
+///
+/// For each field the schema refuses, the first of these that the schema accepts is kept:
+/// the field left out (a value the client style cannot show is not shown), then the style's
+/// own empty forms `""`, `[]`, `{}` (for a field the schema requires). A field that had a
+/// value and is now shown differently is named in `lossy`; a `null` or absent one is not,
+/// since nothing was there to lose. Off the hot path: only a resource that failed the
+/// schema comes here. A field no candidate fits is an output error naming it.
+fn fit_resource(
+    style: &Style,
+    resource: &mut Value,
+    lossy: &mut Vec<String>,
+) -> Result<(), TranslateError> {
+    let output_error = |reason: String| TranslateError::Output {
+        style: style.name.clone(),
+        reason,
+    };
+    // Each round settles one field; a style has no more fields than rules.
+    for _ in 0..=style.fields().len() {
+        let errors = style.schemas.resource.errors(resource);
+        let Some(first) = errors.first() else {
+            return Ok(());
+        };
+        let rule = style
+            .rule_at(&first.pointer)
+            .ok_or_else(|| output_error(first.message.clone()))?;
+        let path = rule.path.clone();
+        let pointer = path.pointer();
+        let was = path.take(resource);
+        let candidates = [
+            None,
+            Some(Value::String(String::new())),
+            Some(Value::Array(Vec::new())),
+            Some(Value::Object(Map::new())),
+        ];
+        let fits = |doc: &Value| {
+            style
+                .schemas
+                .resource
+                .errors(doc)
+                .iter()
+                .all(|e| e.pointer != pointer && !e.pointer.starts_with(&format!("{pointer}/")))
+        };
+        let mut chosen = None;
+        for c in candidates {
+            if let Some(v) = &c {
+                if let Value::Object(map) = resource {
+                    path.set(map, v.clone());
+                }
+            }
+            if fits(resource) {
+                chosen = Some(c);
+                break;
+            }
+            path.take(resource);
+        }
+        let Some(chosen) = chosen else {
+            if let (Some(v), Value::Object(map)) = (was, &mut *resource) {
+                path.set(map, v);
+            }
+            return Err(output_error(format!(
+                "{}: cannot be shown in this API ({})",
+                path.dotted(),
+                first.message
+            )));
+        };
+        if was.as_ref().is_some_and(|v| !v.is_null()) {
+            let name = path.dotted();
+            let shown = if chosen.is_some() {
+                "shown empty"
+            } else {
+                "left out"
+            };
+            lossy.push(format!(
+                "{name}: the backend's value is not valid in this API ({}); {shown}",
+                first.message
+            ));
+        }
+    }
+    match style.schemas.resource.first_error(resource) {
+        None => Ok(()),
+        Some(reason) => Err(output_error(reason)),
     }
 }
 

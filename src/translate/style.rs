@@ -181,10 +181,24 @@ impl Style {
     /// backend owns; responses carry everything the rules know.
     pub fn read(
         &self,
+        doc: Value,
+        kind: Kind,
+        registry: &Registry,
+        tables: &Tables,
+    ) -> Result<Canonical, Vec<FieldError>> {
+        self.read_noting(doc, kind, registry, tables, &mut Vec::new())
+    }
+
+    /// [`Self::read`], noting in `unread` each field whose value reads as no canonical value
+    /// at all (snake's `is_superuser: false` names no user type), so a write can say that it
+    /// was not carried instead of dropping it silently.
+    pub fn read_noting(
+        &self,
         mut doc: Value,
         kind: Kind,
         registry: &Registry,
         tables: &Tables,
+        unread: &mut Vec<FieldId>,
     ) -> Result<Canonical, Vec<FieldError>> {
         let mut canon = Canonical::new(registry);
         let mut errors = Vec::new();
@@ -208,12 +222,15 @@ impl Style {
                 ));
                 continue;
             }
+            let sent = !value.is_null();
             if let Err(problem) = rule.read(value, kind, tables, &mut canon) {
                 errors.push(FieldError::new(
                     rule.path.pointer(),
                     "value_error",
                     format!("{name}: {problem}"),
                 ));
+            } else if sent && !rule.canonical().iter().any(|c| canon.is_present(*c)) {
+                unread.push(rule.canonical()[0]);
             }
         }
         if errors.is_empty() {

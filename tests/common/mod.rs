@@ -2,6 +2,8 @@
 //! an HTTP client for them, and the shipped JSON Schemas to check what comes back.
 #![allow(dead_code)]
 
+pub mod gen;
+
 use std::time::Duration;
 
 use dragoman::backends::{Backend, BackendStyle};

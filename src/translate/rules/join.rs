@@ -4,7 +4,7 @@
 //! that keeps the parts together cannot take one alone without inventing the other.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::WriteProblem;
+use crate::translate::rules::{Lossy, WriteProblem};
 use crate::translate::Kind;
 use serde_json::Value;
 
@@ -23,20 +23,7 @@ impl Join {
                 }
             }
             Value::String(s) => {
-                let mut rest = s.as_str();
-                let last = self.fields.len().saturating_sub(1);
-                for (i, f) in self.fields.iter().enumerate() {
-                    let part = if i == last {
-                        std::mem::take(&mut rest)
-                    } else {
-                        match rest.split_once(self.separator.as_str()) {
-                            Some((head, tail)) => {
-                                rest = tail;
-                                head
-                            }
-                            None => std::mem::take(&mut rest),
-                        }
-                    };
+                for (f, part) in self.fields.iter().zip(self.split(s)) {
                     out.set(*f, Value::String(part.to_owned()));
                 }
             }
@@ -45,7 +32,12 @@ impl Join {
         Ok(())
     }
 
-    pub fn write(&self, canon: &Canonical, kind: Kind) -> Result<Option<Value>, WriteProblem> {
+    pub fn write(
+        &self,
+        canon: &Canonical,
+        kind: Kind,
+        lossy: &mut Vec<Lossy>,
+    ) -> Result<Option<Value>, WriteProblem> {
         let parts: Vec<Option<&Value>> = self.fields.iter().map(|f| canon.get(*f)).collect();
         if parts.iter().all(Option::is_none) {
             return Ok(None);
@@ -94,6 +86,37 @@ impl Join {
                 }
             }
         }
+        for (f, back) in self.fields.iter().zip(self.split(&joined)) {
+            if canon.get(*f).and_then(Value::as_str).unwrap_or("") != back {
+                lossy.push(Lossy {
+                    field: *f,
+                    note: format!(
+                        "its parts do not come back the same when split at the first {:?} (a part is empty or holds the separator)",
+                        self.separator
+                    ),
+                });
+            }
+        }
         Ok(Some(Value::String(joined)))
+    }
+
+    /// One part per field: split at each separator in turn, the last part keeps the rest.
+    fn split<'s>(&self, s: &'s str) -> Vec<&'s str> {
+        let mut rest = s;
+        let last = self.fields.len().saturating_sub(1);
+        (0..self.fields.len())
+            .map(|i| {
+                if i == last {
+                    return std::mem::take(&mut rest);
+                }
+                match rest.split_once(self.separator.as_str()) {
+                    Some((head, tail)) => {
+                        rest = tail;
+                        head
+                    }
+                    None => std::mem::take(&mut rest),
+                }
+            })
+            .collect()
     }
 }

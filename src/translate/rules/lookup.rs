@@ -126,6 +126,10 @@ impl Lookup {
             return Ok(None);
         };
         let keys = match value {
+            // No reference at all: a list's own empty form is `[]` (a style whose schema
+            // forbids `null` there still has a valid "no roles"); a single reference stays
+            // `null`, which the response fit omits where the schema has no null.
+            Value::Null if self.many => return Ok(Some(Value::Array(Vec::new()))),
             Value::Null => return Ok(Some(Value::Null)),
             Value::Array(keys) => keys,
             _ => {

@@ -95,7 +95,7 @@ impl FieldRule {
             Rule::Copy(r) => canon.get(r.field).cloned(),
             Rule::Prefix(r) => r.write(canon)?,
             Rule::Map(r) => r.write(canon, lossy)?,
-            Rule::Join(r) => r.write(canon, kind)?,
+            Rule::Join(r) => r.write(canon, kind, lossy)?,
             Rule::Lookup(r) => r.write(canon, kind, tables, lossy)?,
         };
         if let Some(v) = value {
