@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: demo test deps bench load-bench icount
+.PHONY: demo test deps bench load-bench icount fuzz
 
 deps:
 	@command -v cmake >/dev/null 2>&1 || { \
@@ -34,3 +34,8 @@ load-bench: deps
 ## Instructions per request (callgrind): a load-independent figure for comparing builds.
 icount: deps
 	bash benches/icount.sh
+
+## Every fuzz target for FUZZ_SECONDS each (nightly; installs cargo-fuzz if missing).
+FUZZ_SECONDS ?= 150
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)

@@ -61,8 +61,8 @@ fn cases() -> u32 {
         .unwrap_or(24)
 }
 
-#[test]
-fn generated_valid_puts_and_the_gets_after_them_never_get_a_5xx_in_any_direction() {
+/// A runtime and a stack serving all six directions (cache on, 30 s).
+fn six_directions() -> (tokio::runtime::Runtime, Stack) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -79,6 +79,50 @@ fn generated_valid_puts_and_the_gets_after_them_never_get_a_5xx_in_any_direction
         })
         .collect();
     let stack = rt.block_on(start_stack(30, &extra));
+    (rt, stack)
+}
+
+#[test]
+fn a_camel_client_clearing_roles_leaves_the_user_readable_from_every_style() {
+    let (rt, stack) = six_directions();
+    let http = client();
+    rt.block_on(async {
+        let put = request(&http, &stack.base, Camel, "", reqwest::Method::PUT)
+            .json(&serde_json::json!({"roles": []}))
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(
+            put.status(),
+            200,
+            "{}",
+            put.text().await.unwrap_or_default()
+        );
+        let body: Value = put.json().await.expect("json");
+        assert_eq!(body["roles"], serde_json::json!([]));
+        // The snake backend now holds role_id null; both routes that read it answer 200,
+        // from the upstream and then from the cache.
+        for (reader, prefix) in [(Camel, ""), (Envelope, "/e2s")] {
+            for round in ["miss", "hit"] {
+                let get = request(&http, &stack.base, reader, prefix, reqwest::Method::GET)
+                    .send()
+                    .await
+                    .expect("GET");
+                assert_eq!(get.status(), 200, "{reader} {round}");
+                let doc: Value = get.json().await.expect("json");
+                match reader {
+                    Camel => assert_eq!(doc["roles"], serde_json::json!([]), "{doc}"),
+                    _ => assert!(doc["data"].get("role").is_none(), "{doc}"),
+                }
+            }
+        }
+    });
+    rt.block_on(stack.stop());
+}
+
+#[test]
+fn generated_valid_puts_and_the_gets_after_them_never_get_a_5xx_in_any_direction() {
+    let (rt, stack) = six_directions();
     let http = client();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     for (client_style, upstream, prefix) in DIRECTIONS {

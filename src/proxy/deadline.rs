@@ -25,8 +25,59 @@ pub struct HeadDeadline<A> {
 }
 
 /// Whether `buf` holds a complete request head (blank line after the headers).
-fn head_complete(buf: &[u8]) -> bool {
+pub fn head_complete(buf: &[u8]) -> bool {
     buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.windows(2).any(|w| w == b"\n\n")
+}
+
+/// What the bytes read so far say about a connection's first request head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadProgress {
+    /// No blank line yet, and still within the size bound: read on.
+    Incomplete,
+    /// The blank line after the headers has arrived (the body may have begun).
+    Complete,
+    /// Past the size bound without a blank line: hand over, pingora refuses it (431).
+    TooLarge,
+}
+
+/// Collects a request head read in pieces. Each piece is scanned once, with the three bytes
+/// before it, so a head trickled one byte at a time costs linear, not quadratic, work.
+#[derive(Debug)]
+pub struct HeadCollector {
+    buf: Vec<u8>,
+    max: usize,
+    state: HeadProgress,
+}
+
+impl HeadCollector {
+    pub fn new(max: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(1024),
+            max,
+            state: HeadProgress::Incomplete,
+        }
+    }
+
+    /// Adds bytes read from the connection; once not `Incomplete`, the answer stays.
+    pub fn push(&mut self, bytes: &[u8]) -> HeadProgress {
+        if self.state != HeadProgress::Incomplete {
+            self.buf.extend_from_slice(bytes);
+            return self.state;
+        }
+        let from = self.buf.len().saturating_sub(3);
+        self.buf.extend_from_slice(bytes);
+        if head_complete(&self.buf[from..]) {
+            self.state = HeadProgress::Complete;
+        } else if self.buf.len() > self.max {
+            self.state = HeadProgress::TooLarge;
+        }
+        self.state
+    }
+
+    /// Everything read so far, to hand back to pingora.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 #[async_trait]
@@ -40,7 +91,7 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for HeadDeadline<A> {
             tracing::error!("header deadline: not a TCP stream; connection dropped");
             return None;
         };
-        let mut head = Vec::with_capacity(1024);
+        let mut head = HeadCollector::new(self.max_head);
         let read = async {
             let mut chunk = [0u8; 4096];
             loop {
@@ -48,8 +99,7 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for HeadDeadline<A> {
                 if n == 0 {
                     return None;
                 }
-                head.extend_from_slice(&chunk[..n]);
-                if head_complete(&head) || head.len() > self.max_head {
+                if head.push(&chunk[..n]) != HeadProgress::Incomplete {
                     return Some(());
                 }
             }
@@ -58,15 +108,15 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for HeadDeadline<A> {
             Ok(Some(())) => {}
             Ok(None) => return None,
             Err(_) => {
-                if !head.is_empty() {
-                    tracing::info!(target: "dragoman::access", status = 408, bytes = head.len(), "request head not received in time");
+                if !head.bytes().is_empty() {
+                    tracing::info!(target: "dragoman::access", status = 408, bytes = head.bytes().len(), "request head not received in time");
                     let _ = tcp.write_all(TIMEOUT_RESPONSE).await;
                     let _ = tcp.flush().await;
                 }
                 return None;
             }
         }
-        tcp.rewind(&head);
+        tcp.rewind(head.bytes());
         self.inner.process_new(tcp, shutdown).await
     }
 
@@ -84,6 +134,26 @@ mod tests {
         assert!(head_complete(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
         assert!(!head_complete(b"GET / HTTP/1.1\r\nHost: a\r\n"));
         assert!(head_complete(b"GET / HTTP/1.1\nHost: a\n\n"));
+    }
+
+    #[test]
+    fn a_head_trickled_byte_by_byte_completes_at_the_same_byte_as_one_read() {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody";
+        let mut c = HeadCollector::new(1024);
+        let done_at = head
+            .iter()
+            .position(|b| c.push(std::slice::from_ref(b)) == HeadProgress::Complete);
+        assert_eq!(done_at, Some(head.len() - 5));
+        assert_eq!(HeadCollector::new(1024).push(head), HeadProgress::Complete);
+    }
+
+    #[test]
+    fn a_head_past_the_bound_without_a_blank_line_is_too_large() {
+        let mut c = HeadCollector::new(8);
+        assert_eq!(c.push(b"GET / HT"), HeadProgress::Incomplete);
+        assert_eq!(c.push(b"T"), HeadProgress::TooLarge);
+        assert_eq!(c.push(b"\r\n\r\n"), HeadProgress::TooLarge);
+        assert_eq!(c.bytes().len(), 13);
     }
 
     #[test]
