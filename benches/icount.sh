@@ -11,82 +11,44 @@
 # another on one kept-alive connection (curl), and divides the instructions counted since by
 # N. Kernel time (the socket calls) is not counted: the load bench's "sys" CPU column has it.
 # Loopback only; every process it starts is stopped on exit. Installs valgrind and curl with
-# apt-get when missing.
+# apt-get when missing. Helpers shared with benches/load.sh: benches/lib.sh.
 
 set -euo pipefail
 
 N=${N:-500}
-[[ $N =~ ^[1-9][0-9]*$ ]] || { echo "icount.sh: N must be a positive integer" >&2; exit 2; }
+SCRIPT=icount.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${DRAGOMAN_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dragoman}
-USER_ID=3c90c3cc-0d44-4b50-8888-8dd25736052a
-TOKEN=in-bench
-ENVELOPE_PUT='{"name":"John Doe","status":"active"}'
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+[[ $N =~ ^[1-9][0-9]*$ ]] || { say "N must be a positive integer"; exit 2; }
+STOP_SECONDS=30 # under callgrind the gateway is slow to stop
 
-say() { printf 'icount.sh: %s\n' "$*" >&2; }
-die() {
-    say "error: $*"
-    exit 2
-}
-
-missing=()
-command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if ((${#missing[@]})); then
-    SUDO=()
-    [[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
-    say "installing ${missing[*]} with apt-get"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
-fi
-if [[ -z ${DRAGOMAN_BIN:-} ]]; then
-    say "building: cargo build --release --quiet"
-    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-fi
-[[ -x $BIN ]] || die "no executable dragoman at $BIN"
+need valgrind
+need curl
+if ((${#MISSING[@]})); then apt_install "${MISSING[@]}"; fi
+# shellcheck disable=SC2119  # no note after the build message
+build_release
 
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    local rc=$? p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# shellcheck source=benches/ports.sh
-source "$ROOT/benches/ports.sh"
-wait_for() { # URL SECONDS
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        curl -s -o /dev/null --max-time 1 "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 pick_port BACKEND_PORT
 pick_port GATEWAY_PORT
 pick_port ADMIN_PORT
-sed -e "s|@BACKEND_PORT@|$BACKEND_PORT|g; s|@GATEWAY_PORT@|$GATEWAY_PORT|g; s|@ADMIN_PORT@|$ADMIN_PORT|g" \
-    "$ROOT/benches/load/gateway.toml.in" >"$WORK/gateway.toml"
+from_template "$ROOT/benches/load/gateway.toml.in" "$WORK/gateway.toml" \
+    BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT"
 DRAGOMAN_LOG=warn "$BIN" backend --style camel --listen "127.0.0.1:$BACKEND_PORT" >"$WORK/backend.log" 2>&1 &
-PIDS+=($!)
+BACKEND_PID=$!
+PIDS+=("$BACKEND_PID")
 DRAGOMAN_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p" \
     "$BIN" serve --config "$WORK/gateway.toml" >/dev/null 2>"$WORK/valgrind.log" &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
-wait_for "http://127.0.0.1:$BACKEND_PORT/__stats" 10 || die "the backend did not start"
-wait_for "http://127.0.0.1:$ADMIN_PORT/healthz" 60 || die "the gateway did not start under valgrind ($WORK/valgrind.log)"
+wait_ready "$BACKEND_PID" "http://127.0.0.1:$BACKEND_PORT/__stats" || die "the backend did not start"
+wait_ready "$GATEWAY_PID" "http://127.0.0.1:$ADMIN_PORT/healthz" 60 ||
+    die "the gateway did not start under valgrind ($WORK/valgrind.log)"
 
 # requests KIND COUNT: COUNT requests of KIND on one connection; prints their statuses
 requests() {
-    local kind=$1 count=$2 url args=(-s -H "Authorization: Bearer $TOKEN") i
+    local kind=$1 count=$2 url args=(-s -H "Authorization: Bearer $GATEWAY_TOKEN") i
     case $kind in
     nocache) url="http://127.0.0.1:$GATEWAY_PORT/nocache/v1/users/user_$USER_ID" ;;
     hit) url="http://127.0.0.1:$GATEWAY_PORT/v1/users/user_$USER_ID" ;;
@@ -130,8 +92,7 @@ for kind in "${ROWS[@]}"; do
     say "${LABEL[$kind]}: ${IR[$kind]} instructions/request (${STATUS[$kind]% })"
 done
 
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]] && COMMIT+=" (with uncommitted changes)"
+COMMIT=$(tree_commit)
 echo "### Instructions per request — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT"
 echo
 echo "| request | instructions/request (user space) | statuses |"

@@ -18,7 +18,8 @@
 # instead of building target/release/dragoman), PIN (1 = pin with taskset: wrk and the
 # backend on core 0, the proxy under test — nginx or the gateway — alone on core 1; the
 # default when there are at least 2 cores; 0 = let the scheduler place everything).
-# Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script).
+# Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script);
+# benches/lib.sh (helpers shared with benches/icount.sh).
 # Installs wrk, nginx-light, curl and cmake with apt-get when missing (root, or sudo -n).
 
 set -euo pipefail
@@ -29,27 +30,20 @@ WRK_THREADS=${WRK_THREADS:-1}
 WARMUP=${WARMUP:-2s}
 PIN=${PIN:-auto}
 
+SCRIPT=load.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 HERE=$ROOT/benches/load
-OUT=${CARGO_TARGET_DIR:-$ROOT/target}/load-bench
-BIN=${DRAGOMAN_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dragoman}
-USER_ID=3c90c3cc-0d44-4b50-8888-8dd25736052a
+OUT=$TARGET/load-bench
 BACKEND_TOKEN=demo-camel-backend
-GATEWAY_TOKEN='in-bench'
-ENVELOPE_PUT='{"name":"John Doe","status":"active"}'
 CAMEL_PUT='{"firstName":"John","lastName":"Doe","status":"active"}'
 if [[ $PIN == auto ]]; then
     PIN=0
     if (($(nproc) >= 2)) && command -v taskset >/dev/null 2>&1; then PIN=1; fi
 fi
-[[ $PIN == 0 || $PIN == 1 ]] || { echo "load.sh: PIN must be 0 or 1 (got '$PIN')" >&2; exit 2; }
+[[ $PIN == 0 || $PIN == 1 ]] || { say "PIN must be 0 or 1 (got '$PIN')"; exit 2; }
 COMMAND="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP PIN=$PIN${DRAGOMAN_BIN:+ DRAGOMAN_BIN=$DRAGOMAN_BIN} bash benches/load.sh"
-
-say() { printf '%s\n' "load.sh: $*" >&2; }
-die() {
-    say "error: $*"
-    exit 2
-}
 
 duration_ok() { [[ $1 =~ ^[0-9]+[smh]?$ ]]; }
 if ! duration_ok "$DURATION" || ((10#${DURATION%[smh]} == 0)); then
@@ -60,58 +54,8 @@ duration_ok "$WARMUP" || die "WARMUP must look like 2s or 0 (got '$WARMUP')"
 ((CONNS >= WRK_THREADS)) || die "CONNS ($CONNS) must be at least WRK_THREADS ($WRK_THREADS)"
 
 # ---------------------------------------------------------------------------------------
-# Processes we start, and stopping them (on any exit, Ctrl-C and kill included)
+# How processes are started (benches/lib.sh stops them on any exit, Ctrl-C and kill included)
 
-WORK=""
-PIDS=()      # long-running services: backend, nginx, gateway
-WRK_PID=""   # the wrk run in progress
-
-# True when PID is alive and still our own child (a reaped PID may have been reused).
-ours() {
-    local stat ppid
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    read -r _ ppid _ <<<"${stat##*) }" # after the command name: state ppid ...
-    [[ $ppid == "$$" ]]
-}
-
-# stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 5); reaps it.
-stop_pid() {
-    local pid=$1 limit=$((${2:-5} * 10)) i
-    ours "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < limit; i++)); do
-        ours "$pid" || break
-        # a zombie is ours until reaped, but it is already gone
-        [[ $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) == Z ]] && break
-        sleep 0.1
-    done
-    if ours "$pid" && [[ $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) != Z ]]; then
-        say "pid $pid did not stop on SIGTERM; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-    PIDS=("${keep[@]}")
-}
-
-# shellcheck disable=SC2317  # invoked by the trap below
-cleanup() {
-    local rc=$?
-    set +e
-    trap - EXIT INT TERM
-    [[ -n $WRK_PID ]] && stop_pid "$WRK_PID" 2
-    local i
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 5; done
-    [[ -n $WORK && -d $WORK ]] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
 # Even a SIGKILL of this script must not leave servers behind: each child gets SIGTERM when
 # the script dies (setpriv --pdeathsig, util-linux; it execs, so $! stays the server's pid).
 ORPHAN_GUARD=()
@@ -127,39 +71,21 @@ fi
 # ---------------------------------------------------------------------------------------
 # Tools
 
-SUDO=(env)
-if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then SUDO=(sudo -n env); else SUDO=(NO_SUDO); fi
-fi
 NGINX=$(command -v nginx 2>/dev/null || true)
 [[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
-missing=()
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-[[ -n $NGINX ]] || missing+=(nginx-light)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-command -v cmake >/dev/null 2>&1 || [[ -x $BIN ]] || missing+=(cmake) # pingora's build needs it
-if ((${#missing[@]})); then
-    [[ ${SUDO[0]:-} == NO_SUDO ]] && die "missing ${missing[*]}: run as root or install sudo"
-    say "installing ${missing[*]} with apt-get"
-    "${SUDO[@]}" DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
-        die "apt-get update failed"
-    if [[ " ${missing[*]} " == *" nginx-light "* ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then
-        missing=("${missing[@]/nginx-light/nginx}") # newer Debian has no nginx-light
-    fi
-    "${SUDO[@]}" DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+need wrk
+[[ -n $NGINX ]] || MISSING+=(nginx-light)
+need curl
+[[ -x $BIN ]] || need cmake # pingora's build needs it
+if ((${#MISSING[@]})); then
+    apt_install "${MISSING[@]}"
     NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 fi
 [[ -x $NGINX ]] || die "nginx not found after installing it"
 
 cd "$ROOT"
-if [[ -n ${DRAGOMAN_BIN:-} ]]; then
-    say "using DRAGOMAN_BIN=$BIN (no build)"
-else
-    say "building: cargo build --release --quiet (a clean build takes ~5 min on 2 cores)"
-    cargo build --release --quiet || die "cargo build --release failed"
-fi
-[[ -x $BIN ]] || die "no executable dragoman at $BIN"
+[[ -z ${DRAGOMAN_BIN:-} ]] || say "using DRAGOMAN_BIN=$BIN (no build)"
+build_release "a clean build takes ~5 min on 2 cores"
 
 mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
@@ -171,34 +97,7 @@ WORK=$(mktemp -d "$OUT/run.XXXXXX") # configs, logs, nginx's prefix; removed on 
 chmod 755 "$WORK"                   # nginx's worker may run as another user
 
 # ---------------------------------------------------------------------------------------
-# Ports, readiness, /proc figures
-
-# shellcheck source=benches/ports.sh
-source "$ROOT/benches/ports.sh"
-
-# wait_ready PID URL: until URL answers anything over HTTP (10 s at most).
-wait_ready() {
-    local pid=$1 url=$2 i
-    for ((i = 0; i < 100; i++)); do
-        ours "$pid" || return 1
-        if curl -s -o /dev/null --max-time 1 "$url"; then
-            sleep 0.2
-            ours "$pid"
-            return
-        fi
-        sleep 0.1
-    done
-    return 1
-}
-
-# from_template IN OUT KEY=VALUE...
-from_template() {
-    local in=$1 out=$2 expr=() kv
-    shift 2
-    for kv in "$@"; do expr+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
-    sed "${expr[@]}" "$in" >"$out"
-    if grep -q '@[A-Z_]*@' "$out"; then die "unfilled placeholder in $out"; fi
-}
+# /proc figures
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # cpu_ticks PID...: "user system" CPU ticks of these processes and their direct children.
@@ -331,9 +230,9 @@ run_wrk() {
         -H "Authorization: Bearer $token")
     [[ $method == PUT ]] && args+=(-s "$HERE/put.lua")
     WRK_BODY=$body "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" wrk "${args[@]}" "$url" >"$out" 2>&1 &
-    WRK_PID=$!
-    wait "$WRK_PID" || rc=$?
-    WRK_PID=""
+    CLIENT_PID=$!
+    wait "$CLIENT_PID" || rc=$?
+    CLIENT_PID=""
     return "$rc"
 }
 
@@ -507,8 +406,7 @@ num() { awk -v x="$1" 'BEGIN { if (x == "NaN") print "n/a"; else printf "%.0f", 
 
 CPU_MODEL=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEM_TOTAL=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]] && COMMIT+=" (with uncommitted changes)"
+COMMIT=$(tree_commit)
 if [[ -n ${DRAGOMAN_BIN:-} ]]; then
     COMMIT="a prebuilt binary ($BIN, $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC')); the tree is at $COMMIT"
 else

@@ -1,8 +1,9 @@
 //! Every error the gateway answers with, and the one place it is rendered: in the style of
-//! the client's route, with the status of DESIGN.md's error table. Internal detail (why an
+//! the client's route, with the status the project's error table gives it (README, "Errors"). Internal detail (why an
 //! upstream failed) goes to the log; the client gets a message that names the field and the
 //! problem, never a secret and never an upstream's internals.
 
+use crate::config::Scope;
 use crate::translate::{ErrorInfo, FieldError, Style};
 use bytes::Bytes;
 
@@ -21,8 +22,10 @@ pub enum GatewayError {
     BadFraming(&'static str),
     #[error("Invalid or missing API key")]
     Unauthorized,
-    #[error("This API key lacks the {0} scope")]
-    Forbidden(&'static str),
+    /// The credential lacks the scope (`None`: an upstream refused a forwarded credential,
+    /// and which scope it wanted is the upstream's to know).
+    #[error("This API key lacks the {} scope", .0.map_or("required", Scope::as_str))]
+    Forbidden(Option<Scope>),
     #[error("User not found")]
     NotFound,
     #[error("Method not allowed")]
@@ -156,7 +159,7 @@ impl GatewayError {
     }
 }
 
-/// DESIGN.md's codes by status.
+/// The envelope `error.code` of each status (README, "Errors").
 pub fn code_for(status: u16) -> &'static str {
     match status {
         401 => "UNAUTHORIZED",
@@ -196,7 +199,11 @@ mod tests {
             (GatewayError::BadJson, 400, "INVALID_REQUEST"),
             (GatewayError::MalformedId, 400, "INVALID_REQUEST"),
             (GatewayError::Unauthorized, 401, "UNAUTHORIZED"),
-            (GatewayError::Forbidden("users:write"), 403, "FORBIDDEN"),
+            (
+                GatewayError::Forbidden(Some(Scope::Write)),
+                403,
+                "FORBIDDEN",
+            ),
             (GatewayError::NotFound, 404, "NOT_FOUND"),
             (GatewayError::Validation(vec![]), 422, "VALIDATION_ERROR"),
             (

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod backends;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod errors;
 pub mod logging;

@@ -5,6 +5,27 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
+/// Where a document was refused or could not be translated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// A client's PUT body: invalid for its style, or not carried to the upstream's.
+    Request,
+    /// An upstream's answer: invalid for its style, or about another user.
+    UpstreamResponse,
+    /// A user the client style could not show.
+    Response,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Request => "request",
+            Stage::UpstreamResponse => "upstream_response",
+            Stage::Response => "response",
+        }
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     /// route, method, status
@@ -13,8 +34,8 @@ pub struct Metrics {
     pub request_seconds: HistogramVec,
     /// upstream
     pub upstream_seconds: HistogramVec,
-    /// route, stage: request_schema | request_translation | upstream_response | response_translation
-    pub translation_failures: IntCounterVec,
+    /// route, stage ([`Stage`]); counted through [`Metrics::translation_failed`].
+    translation_failures: IntCounterVec,
     /// event: hit | miss | bypass
     pub cache_lookups: IntCounterVec,
     /// cause: expired | explicit | size | replaced
@@ -24,6 +45,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    pub fn translation_failed(&self, route: &str, stage: Stage) {
+        self.translation_failures
+            .with_label_values(&[route, stage.as_str()])
+            .inc();
+    }
+
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let buckets = vec![

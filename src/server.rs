@@ -10,7 +10,7 @@ use crate::backends::{Backend, BackendStyle};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::proxy::deadline::HeadDeadline;
-use crate::proxy::{self, Gateway};
+use crate::proxy::Gateway;
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use pingora::server::configuration::ServerConf;
@@ -125,7 +125,7 @@ fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), String> {
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let metrics = Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?);
-    let cache = proxy::cache_for(&config);
+    let cache = crate::cache::for_config(&config);
     let gateway = Gateway::new(
         config.clone(),
         cache.clone(),

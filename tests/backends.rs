@@ -5,11 +5,11 @@
 mod common;
 
 use dragoman::backends::{seed_ids, Backend, BackendStyle};
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use common::assert_matches_schema;
+// Every body a reference backend sends is JSON, or empty.
+use common::http::{send_json as send, Reply};
 
 const JOHN: usize = 0;
 const MAX: usize = 2;
@@ -23,33 +23,6 @@ struct Api {
     style: BackendStyle,
     backend: Backend,
     http: reqwest::Client,
-}
-
-/// A response, read whole.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts the status and that the body is a valid error document of `style`.
-    fn assert_error(&self, style: BackendStyle, status: u16) -> &Value {
-        assert_eq!(self.status, status, "status; body: {:#}", self.body);
-        assert_matches_schema(style, "error", &self.body);
-        &self.body
-    }
-
-    /// Asserts 200 and that the body is a valid success document of `style`.
-    fn assert_ok(&self, style: BackendStyle) -> &Value {
-        assert_eq!(self.status, 200, "status; body: {:#}", self.body);
-        assert_matches_schema(style, "response", &self.body);
-        &self.body
-    }
 }
 
 impl Api {
@@ -135,23 +108,6 @@ impl Api {
         reply.body["requests"]
             .as_u64()
             .expect("requests is a number")
-    }
-}
-
-async fn send(request: reqwest::RequestBuilder) -> Reply {
-    let response = request.send().await.expect("the backend answers");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.expect("the body arrives");
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).expect("every body is JSON")
-    };
-    Reply {
-        status,
-        headers,
-        body,
     }
 }
 

@@ -10,77 +10,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::demo::{ADMIN, JANE, MAX, NOBODY as UNKNOWN, READER};
+use common::http::{send, Reply};
 use common::*;
 use dragoman::backends::{seed_ids, Backend, BackendStyle};
-use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-const JANE: &str = "8f14e45f-ea7a-4c3b-9d2e-5b1a7c3e9f20";
-const MAX: &str = "c4ca4238-a0b9-4382-8dcc-509a6f75849b";
-const UNKNOWN: &str = "00000000-0000-4000-8000-000000000000";
-const ADMIN: &str = "in-demo-admin";
-const READER: &str = "in-demo-reader";
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A response, read whole.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn x_cache(&self) -> &str {
-        self.header("x-cache").unwrap_or("<none>")
-    }
-
-    #[track_caller]
-    fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "status; headers: {:?}; body: {:#}",
-            self.headers, self.body
-        );
-        self
-    }
-
-    #[track_caller]
-    fn assert_cache(&self, expected: &str) -> &Self {
-        assert_eq!(
-            self.x_cache(),
-            expected,
-            "X-Cache; status {}; body: {:#}",
-            self.status,
-            self.body
-        );
-        self
-    }
-}
-
-/// Sends one request and reads the whole answer (a body that is not JSON becomes a string).
-async fn send(req: reqwest::RequestBuilder) -> Reply {
-    let r = req.send().await.expect("the gateway answers");
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let bytes = r.bytes().await.expect("the whole body arrives");
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
 
 /// `GET {url}` with `Authorization: Bearer {key}` (no header when `key` is `None`).
 async fn get_bearer(url: String, key: Option<&str>, extra: &[(&str, &str)]) -> Reply {

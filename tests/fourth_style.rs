@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::http::send_json;
 use common::*;
 use dragoman::assets::{self, SourceFile};
 use dragoman::translate::{Method, RuleSet, WritePolicy};
@@ -146,30 +147,28 @@ async fn the_gateway_serves_kebab_clients_from_rules_files_alone() {
         ),
     );
     let stack = start_gateway_with(envelope, camel, snake, text, port, admin).await;
-    let r = client()
-        .get(stack.url(&format!("/people/{JOHN}")))
-        .bearer_auth("in-demo-admin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let r = send_json(
+        client()
+            .get(stack.url(&format!("/people/{JOHN}")))
+            .bearer_auth("in-demo-admin"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
     assert_eq!(
-        body["person"]["name"],
+        r.body["person"]["name"],
         json!({"given": "John", "family": "Doe"})
     );
-    assert_eq!(body["person"]["state"], "enabled");
+    assert_eq!(r.body["person"]["state"], "enabled");
 
-    let r = client()
-        .put(stack.url(&format!("/people/{JOHN}")))
-        .bearer_auth("in-demo-admin")
-        .json(&json!({"phone-number": "+15550001"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["status"], 422);
-    assert_eq!(body["error"]["problems"][0]["field"], "phone-number");
+    let r = send_json(
+        client()
+            .put(stack.url(&format!("/people/{JOHN}")))
+            .bearer_auth("in-demo-admin")
+            .json(&json!({"phone-number": "+15550001"})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["error"]["status"], 422);
+    assert_eq!(r.body["error"]["problems"][0]["field"], "phone-number");
     stack.stop().await;
 }

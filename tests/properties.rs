@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use common::gen::{from_schema, Hints};
-use dragoman::translate::{Canonical, Kind, Method, RuleSet, StyleId, TranslateError, WritePolicy};
+use dragoman::translate::{
+    Canonical, Kind, LossNote, Method, RuleSet, StyleId, TranslateError, WritePolicy,
+};
 use jsonschema::Validator;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -91,16 +93,13 @@ fn same_value(a: Option<&Value>, b: Option<&Value>) -> bool {
     (empty(a) && empty(b)) || a == b
 }
 
-/// The client field names a list of lossy notes (`"name: why"`) names.
-fn named(notes: &[String]) -> Vec<&str> {
-    notes
-        .iter()
-        .filter_map(|n| n.split_once(':').map(|(f, _)| f))
-        .collect()
+/// The client field names a list of lossy notes names.
+fn named(notes: &[LossNote]) -> Vec<&str> {
+    notes.iter().map(|n| n.field.as_str()).collect()
 }
 
 /// Whether `style` names the canonical field `field` among `notes`.
-fn noted(style: StyleId, field: dragoman::translate::FieldId, notes: &[String]) -> bool {
+fn noted(style: StyleId, field: dragoman::translate::FieldId, notes: &[LossNote]) -> bool {
     rules()
         .style(style)
         .name_of(field)

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::http::send_json;
 use common::*;
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -140,15 +141,14 @@ async fn the_demo_serves_its_printed_curl_lines_and_stops_on_ctrl_c() {
         .spawn()
         .unwrap();
     wait_for_port(8080).await;
-    let r = client()
-        .get(format!("http://127.0.0.1:8080/v1/users/user_{JOHN}"))
-        .bearer_auth("in-demo-admin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["data"]["email"], "john.doe@company.com");
+    let r = send_json(
+        client()
+            .get(format!("http://127.0.0.1:8080/v1/users/user_{JOHN}"))
+            .bearer_auth("in-demo-admin"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["data"]["email"], "john.doe@company.com");
     let r = client()
         .get(format!(
             "http://127.0.0.1:8080/api/v1/user/{JOHN}?api_key=in-demo-admin"

@@ -1,4 +1,5 @@
-//! The `dragoman` command line: one binary, five subcommands (DESIGN.md "Interfaces").
+//! The `dragoman` command line: one binary, five subcommands (README, "Commands"); their
+//! names, flags and exit codes are a stable interface that scripts depend on.
 
 pub mod check;
 pub mod translate;

@@ -5,7 +5,8 @@
 //! # Decision: by default a field the target cannot hold is dropped *and reported*;
 //! `--strict` refuses it
 //!
-//! The gateway refuses such writes unless a route names the field (DESIGN.md). Offline, the
+//! The gateway refuses such writes unless a route names the field (README, "What a translation
+//! does, and loses"). Offline, the
 //! default is the other way round: `WritePolicy { drop_all: true }`, because the issue this
 //! command answers requires the envelope PUT seed (which carries `department`, `phone` and
 //! `metadata`) to translate to a camel body. A migration must still never lose a field
@@ -31,6 +32,7 @@
 //! unreadable input, broken rules).
 
 use crate::assets;
+use crate::translate::FieldErrorKind;
 use crate::translate::{Canonical, Method, RuleSet, StyleId, TranslateError, WritePolicy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
@@ -504,7 +506,7 @@ impl Translator<'_> {
             .translate_request(self.from, self.to, doc, &policy)
             .map_err(|e| {
                 if let TranslateError::Invalid(errors) = &e {
-                    if errors.iter().any(|e| e.kind == "not_carried") {
+                    if errors.iter().any(|e| e.kind == FieldErrorKind::NotCarried) {
                         self.refused.set(true);
                     }
                 }
@@ -570,7 +572,7 @@ impl Translator<'_> {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()));
-            let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let timestamp = crate::clock::now();
             let r = self
                 .rules
                 .render_response(self.to, &canon, Method::Get, &request_id, &timestamp)

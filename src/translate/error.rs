@@ -10,13 +10,41 @@ pub struct FieldError {
     pub pointer: String,
     /// A message that names the field and the problem, never the value.
     pub message: String,
-    /// A short machine-readable kind, FastAPI-like: `value_error`, `missing`,
-    /// `extra_forbidden`, `not_carried`, `enum`, `type_error`, …
-    pub kind: &'static str,
+    pub kind: FieldErrorKind,
+}
+
+/// What is wrong with a field, in FastAPI's vocabulary (a snake client's 422 items carry it
+/// as `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldErrorKind {
+    ValueError,
+    TypeError,
+    Missing,
+    ExtraForbidden,
+    /// The target style cannot hold the field, so the write would lose it.
+    NotCarried,
+    Enum,
+}
+
+impl FieldErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ValueError => "value_error",
+            Self::TypeError => "type_error",
+            Self::Missing => "missing",
+            Self::ExtraForbidden => "extra_forbidden",
+            Self::NotCarried => "not_carried",
+            Self::Enum => "enum",
+        }
+    }
 }
 
 impl FieldError {
-    pub fn new(pointer: impl Into<String>, kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        pointer: impl Into<String>,
+        kind: FieldErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             pointer: pointer.into(),
             message: message.into(),
@@ -36,26 +64,7 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// Turns `/a/b` into `a.b`, undoing JSON-pointer escapes.
-pub fn pointer_to_dotted(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// Turns the dotted path `a.b` into the JSON pointer `/a/b`.
-pub fn dotted_to_pointer(dotted: &str) -> String {
-    if dotted.is_empty() {
-        return String::new();
-    }
-    dotted
-        .split('.')
-        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
-        .collect()
-}
+pub use super::pointer::{from_dotted as dotted_to_pointer, to_dotted as pointer_to_dotted};
 
 /// Why a translation did not produce a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

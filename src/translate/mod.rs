@@ -17,6 +17,7 @@ pub mod error;
 mod load;
 pub mod loss;
 pub mod path;
+pub mod pointer;
 pub mod rules;
 pub mod schema;
 pub mod style;
@@ -24,7 +25,7 @@ pub mod table;
 pub mod template;
 
 pub use canonical::{Canonical, FieldId, Registry};
-pub use error::{FieldError, LoadError, TranslateError};
+pub use error::{FieldError, FieldErrorKind, LoadError, TranslateError};
 pub use loss::LossReport;
 pub use style::{AuthScheme, ErrorInfo, Style, UpstreamError};
 
@@ -67,12 +68,27 @@ pub struct WritePolicy {
     pub drop_all: bool,
 }
 
+/// A field a translation carried imperfectly, named as the client knows it, and why. It
+/// crosses into the data plane (`X-Dragoman-Lossy` names `field`) and the CLI (which prints
+/// the whole note) as a value, never as text to split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LossNote {
+    pub field: String,
+    pub why: String,
+}
+
+impl std::fmt::Display for LossNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.why)
+    }
+}
+
 /// A request body in the upstream's style.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TranslatedRequest {
     pub body: Value,
-    /// Client field names carried imperfectly, with why (`status: "locked" is stored as …`).
-    pub lossy: Vec<String>,
+    /// Client fields carried imperfectly, with why (`status`: `"locked" is stored as …`).
+    pub lossy: Vec<LossNote>,
     /// Client field names dropped under the route's policy.
     pub dropped: Vec<String>,
 }
@@ -83,16 +99,16 @@ pub struct TranslatedRequest {
 pub struct View {
     /// The resource as JSON text.
     pub json: Box<[u8]>,
-    /// Client field names carried imperfectly.
-    pub lossy: Vec<String>,
+    /// Client fields carried imperfectly.
+    pub lossy: Vec<LossNote>,
 }
 
 /// A response body in the client's style.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     pub body: Value,
-    /// Client field names carried imperfectly.
-    pub lossy: Vec<String>,
+    /// Client fields carried imperfectly.
+    pub lossy: Vec<LossNote>,
 }
 
 /// All styles, the canonical field list and the shared tables, compiled.
@@ -242,10 +258,13 @@ impl RuleSet {
 
     /// Lossy notes in the client's field names, each once (the parts of a joined field
     /// are one field to its client).
-    fn notes(&self, client: &Style, lossy: Vec<rules::Lossy>) -> Vec<String> {
-        let mut out: Vec<String> = Vec::with_capacity(lossy.len());
+    fn notes(&self, client: &Style, lossy: Vec<rules::Lossy>) -> Vec<LossNote> {
+        let mut out: Vec<LossNote> = Vec::with_capacity(lossy.len());
         for l in lossy {
-            let note = format!("{}: {}", self.client_name(client, l.field), l.note);
+            let note = LossNote {
+                field: self.client_name(client, l.field),
+                why: l.note,
+            };
             if !out.contains(&note) {
                 out.push(note);
             }
@@ -306,7 +325,11 @@ impl RuleSet {
                         "{name}: this API's backend cannot store this field, so it would be lost"
                     )
                 };
-                errors.push(FieldError::new(pointer, "not_carried", message));
+                errors.push(FieldError::new(
+                    pointer,
+                    FieldErrorKind::NotCarried,
+                    message,
+                ));
             }
         }
         if errors.is_empty() {
@@ -389,7 +412,7 @@ impl RuleSet {
                         let name = error::pointer_to_dotted(&e.pointer);
                         FieldError::new(
                             e.pointer,
-                            "value_error",
+                            FieldErrorKind::ValueError,
                             format!("{name}: cannot be cleared (null) on this API's backend"),
                         )
                     } else {
@@ -401,10 +424,10 @@ impl RuleSet {
         }
         let mut lossy = self.notes(client, lossy);
         for field in unread {
-            lossy.push(format!(
-                "{}: names no value this backend holds, so it is not sent",
-                self.client_name(client, field)
-            ));
+            lossy.push(LossNote {
+                field: self.client_name(client, field),
+                why: "names no value this backend holds, so it is not sent".into(),
+            });
         }
         Ok(TranslatedRequest {
             body: doc,
@@ -440,7 +463,7 @@ impl RuleSet {
             .map(|(field, msg)| {
                 let e = FieldError::new(
                     field.as_deref().map(dotted_to_pointer).unwrap_or_default(),
-                    "value_error",
+                    FieldErrorKind::ValueError,
                     msg.clone(),
                 );
                 self.retarget(e, up, cl)
@@ -535,7 +558,7 @@ impl RuleSet {
         &self,
         client: StyleId,
         canon: &Canonical,
-    ) -> Result<(Value, Vec<String>), TranslateError> {
+    ) -> Result<(Value, Vec<LossNote>), TranslateError> {
         let style = self.style(client);
         let (doc, lossy) = style
             .write(canon, Kind::Response, &self.tables)
@@ -608,7 +631,7 @@ impl RuleSet {
 fn fit_resource(
     style: &Style,
     resource: &mut Value,
-    lossy: &mut Vec<String>,
+    lossy: &mut Vec<LossNote>,
 ) -> Result<(), TranslateError> {
     let output_error = |reason: String| TranslateError::Output {
         style: style.name.clone(),
@@ -664,16 +687,18 @@ fn fit_resource(
             )));
         };
         if was.as_ref().is_some_and(|v| !v.is_null()) {
-            let name = path.dotted();
             let shown = if chosen.is_some() {
                 "shown empty"
             } else {
                 "left out"
             };
-            lossy.push(format!(
-                "{name}: the backend's value is not valid in this API ({}); {shown}",
-                first.message
-            ));
+            lossy.push(LossNote {
+                field: path.dotted(),
+                why: format!(
+                    "the backend's value is not valid in this API ({}); {shown}",
+                    first.message
+                ),
+            });
         }
     }
     match style.schemas.resource.first_error(resource) {

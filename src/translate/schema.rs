@@ -2,6 +2,7 @@
 //! field and the problem without echoing the value.
 
 use super::error::FieldError;
+use crate::translate::FieldErrorKind;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
@@ -25,10 +26,6 @@ impl Schema {
             .build(&raw)
             .map_err(|e| e.to_string())?;
         Ok(Self { validator, raw })
-    }
-
-    pub fn raw(&self) -> &Value {
-        &self.raw
     }
 
     pub fn is_valid(&self, doc: &Value) -> bool {
@@ -86,17 +83,21 @@ impl Schema {
         let (ptr, kind, problem) = match e.kind() {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                let ptr = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
-                (ptr, "missing", "is required".to_owned())
+                let ptr = super::pointer::child(&at, name);
+                (ptr, FieldErrorKind::Missing, "is required".to_owned())
             }
             ValidationErrorKind::AdditionalProperties { unexpected }
             | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
                 return unexpected
                     .iter()
                     .map(|name| {
-                        let ptr = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
+                        let ptr = super::pointer::child(&at, name);
                         let f = field(&ptr);
-                        FieldError::new(ptr, "extra_forbidden", format!("{f}: unknown field"))
+                        FieldError::new(
+                            ptr,
+                            FieldErrorKind::ExtraForbidden,
+                            format!("{f}: unknown field"),
+                        )
                     })
                     .collect();
             }
@@ -109,47 +110,59 @@ impl Schema {
                         .collect::<Vec<_>>()
                         .join(" or "),
                 };
-                (at, "type_error", format!("must be {want}"))
+                (at, FieldErrorKind::TypeError, format!("must be {want}"))
             }
-            ValidationErrorKind::Format { format } => {
-                (at, "value_error", format!("must be a valid {format}"))
-            }
-            ValidationErrorKind::Pattern { .. } => {
-                (at, "value_error", "has an invalid format".into())
-            }
+            ValidationErrorKind::Format { format } => (
+                at,
+                FieldErrorKind::ValueError,
+                format!("must be a valid {format}"),
+            ),
+            ValidationErrorKind::Pattern { .. } => (
+                at,
+                FieldErrorKind::ValueError,
+                "has an invalid format".into(),
+            ),
             ValidationErrorKind::Enum { options } => {
                 let opts = options
                     .as_array()
                     .map(|a| a.iter().map(plain).collect::<Vec<_>>().join(", "))
                     .unwrap_or_default();
-                (at, "enum", format!("must be one of: {opts}"))
+                (at, FieldErrorKind::Enum, format!("must be one of: {opts}"))
             }
             ValidationErrorKind::Constant { expected_value } => (
                 at,
-                "value_error",
+                FieldErrorKind::ValueError,
                 format!("must be {}", plain(expected_value)),
             ),
             ValidationErrorKind::MinLength { limit: 1 } => {
-                (at, "value_error", "must not be empty".into())
+                (at, FieldErrorKind::ValueError, "must not be empty".into())
             }
             ValidationErrorKind::MinLength { limit } => (
                 at,
-                "value_error",
+                FieldErrorKind::ValueError,
                 format!("must have at least {limit} characters"),
             ),
             ValidationErrorKind::MaxLength { limit } => (
                 at,
-                "value_error",
+                FieldErrorKind::ValueError,
                 format!("must have at most {limit} characters"),
             ),
-            ValidationErrorKind::UniqueItems => (at, "value_error", "must not repeat items".into()),
-            ValidationErrorKind::Minimum { limit } => {
-                (at, "value_error", format!("must be at least {limit}"))
-            }
-            ValidationErrorKind::Maximum { limit } => {
-                (at, "value_error", format!("must be at most {limit}"))
-            }
-            _ => (at, "value_error", e.masked().to_string()),
+            ValidationErrorKind::UniqueItems => (
+                at,
+                FieldErrorKind::ValueError,
+                "must not repeat items".into(),
+            ),
+            ValidationErrorKind::Minimum { limit } => (
+                at,
+                FieldErrorKind::ValueError,
+                format!("must be at least {limit}"),
+            ),
+            ValidationErrorKind::Maximum { limit } => (
+                at,
+                FieldErrorKind::ValueError,
+                format!("must be at most {limit}"),
+            ),
+            _ => (at, FieldErrorKind::ValueError, e.masked().to_string()),
         };
         let f = field(&ptr);
         let message = custom.unwrap_or_else(|| format!("{f}: {problem}"));

@@ -1,7 +1,7 @@
 //! One compiled style: its fields, path, auth scheme, body shapes and schemas.
 
 use super::canonical::{Canonical, FieldId, Registry};
-use super::error::{pointer_to_dotted, FieldError};
+use super::error::{pointer_to_dotted, FieldError, FieldErrorKind};
 use super::path::JsonPath;
 use super::rules::{FieldRule, Lossy, Rule, WriteProblem};
 use super::schema::{Schema, StyleSchemas};
@@ -205,7 +205,7 @@ impl Style {
         if !doc.is_object() {
             return Err(vec![FieldError::new(
                 "",
-                "type_error",
+                FieldErrorKind::TypeError,
                 "body: must be an object",
             )]);
         }
@@ -217,7 +217,7 @@ impl Style {
             if kind == Kind::Request && !rule.writable {
                 errors.push(FieldError::new(
                     rule.path.pointer(),
-                    "extra_forbidden",
+                    FieldErrorKind::ExtraForbidden,
                     format!("{name}: cannot be changed"),
                 ));
                 continue;
@@ -226,7 +226,7 @@ impl Style {
             if let Err(problem) = rule.read(value, kind, tables, &mut canon) {
                 errors.push(FieldError::new(
                     rule.path.pointer(),
-                    "value_error",
+                    FieldErrorKind::ValueError,
                     format!("{name}: {problem}"),
                 ));
             } else if sent && !rule.canonical().iter().any(|c| canon.is_present(*c)) {
@@ -350,18 +350,16 @@ impl Style {
                         "field" => Some(Value::String(e.field())),
                         "loc" => {
                             let mut loc = vec![Value::String("body".into())];
-                            loc.extend(e.pointer.split('/').skip(1).map(
-                                |s| match s.parse::<u64>() {
+                            loc.extend(super::pointer::tokens(&e.pointer).map(|s| {
+                                match s.parse::<u64>() {
                                     Ok(n) => Value::from(n),
-                                    Err(_) => {
-                                        Value::String(s.replace("~1", "/").replace("~0", "~"))
-                                    }
-                                },
-                            ));
+                                    Err(_) => Value::String(s),
+                                }
+                            }));
                             Some(Value::Array(loc))
                         }
                         "msg" => Some(Value::String(e.message.clone())),
-                        "type" => Some(Value::String(e.kind.to_owned())),
+                        "type" => Some(Value::String(e.kind.as_str().to_owned())),
                         _ => None,
                     })
                 })

@@ -1,8 +1,21 @@
 //! Helpers shared by the integration tests: reference backends on ephemeral loopback ports,
-//! an HTTP client for them, and the shipped JSON Schemas to check what comes back.
+//! the stack builder (backends and a gateway in the demo topology), and the shipped JSON
+//! Schemas to check what comes back. The submodules hold the rest: `http` (the client and
+//! whole-response replies), `demo` (the demo's facts and requests in each client style),
+//! `problems` (collected checks and the error table), `fake` (stand-in upstreams), `raw`
+//! (HTTP/1.1 over raw TCP) and `gen` (documents generated from the schemas).
 #![allow(dead_code)]
 
+pub mod demo;
+pub mod fake;
 pub mod gen;
+pub mod http;
+pub mod problems;
+pub mod raw;
+
+// Not every test crate calls it.
+#[allow(unused_imports)]
+pub use http::client;
 
 use std::time::Duration;
 
@@ -17,16 +30,6 @@ pub async fn start_backend(style: BackendStyle) -> Backend {
     Backend::start(style, listener, style.demo_credential().to_owned())
         .await
         .expect("the backend starts")
-}
-
-/// An HTTP/1.1 client that never goes through a proxy and never waits forever.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .http1_only()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("build the HTTP client")
 }
 
 /// `http://{addr}{path_and_query}` for a running backend.

@@ -4,7 +4,8 @@
 //! that keeps the parts together cannot take one alone without inventing the other.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{Lossy, WriteProblem};
+use crate::translate::rules::{Lossy, ReadError, WriteProblem};
+use crate::translate::FieldErrorKind;
 use crate::translate::Kind;
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ pub struct Join {
 }
 
 impl Join {
-    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), String> {
+    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), ReadError> {
         match value {
             Value::Null => {
                 for f in &self.fields {
@@ -27,7 +28,7 @@ impl Join {
                     out.set(*f, Value::String(part.to_owned()));
                 }
             }
-            _ => return Err("must be a string".into()),
+            _ => return Err(ReadError::NotAString),
         }
         Ok(())
     }
@@ -54,7 +55,7 @@ impl Join {
                 if !missing.is_empty() {
                     return Err(WriteProblem {
                         field: self.fields[i],
-                        kind: "value_error",
+                        kind: FieldErrorKind::ValueError,
                         message: "can only be changed together with {fields} on this backend"
                             .into(),
                         companions: missing,
@@ -79,7 +80,7 @@ impl Join {
                 Some(_) => {
                     return Err(WriteProblem {
                         field: *f,
-                        kind: "type_error",
+                        kind: FieldErrorKind::TypeError,
                         message: "must be a string".into(),
                         companions: Vec::new(),
                     })

@@ -5,8 +5,9 @@
 //! reports the rest as lost. An unknown reference is a validation error, never a guess.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{Lossy, WriteProblem};
+use crate::translate::rules::{Lossy, ReadError, WriteProblem};
 use crate::translate::table::{Table, Tables};
+use crate::translate::FieldErrorKind;
 use crate::translate::Kind;
 use serde_json::{Map, Value};
 
@@ -36,13 +37,13 @@ impl Lookup {
         }
     }
 
-    fn table<'t>(&self, tables: &'t Tables) -> Result<&'t Table, String> {
+    fn table<'t>(&self, tables: &'t Tables) -> Result<&'t Table, ReadError> {
         tables
             .get(&self.table)
-            .ok_or_else(|| format!("table '{}' is not loaded", self.table))
+            .ok_or_else(|| ReadError::NoTable(self.table.clone()))
     }
 
-    fn read_one(&self, item: &Value, form: &Form, table: &Table) -> Result<Value, String> {
+    fn read_one(&self, item: &Value, form: &Form, table: &Table) -> Result<Value, ReadError> {
         let (column, value) = match form {
             Form::Column(c) => (c.as_str(), item),
             Form::Object(cols) => {
@@ -53,16 +54,19 @@ impl Lookup {
                 let v = item
                     .as_object()
                     .and_then(|o| o.get(first))
-                    .ok_or_else(|| format!("each entry needs '{first}'"))?;
+                    .ok_or_else(|| ReadError::EntryWithout(first.to_owned()))?;
                 (first, v)
             }
         };
         let row = table
             .find(column, value)
-            .ok_or_else(|| format!("unknown {} {}", singular(&self.table), value))?;
+            .ok_or_else(|| ReadError::UnknownReference {
+                what: singular(&self.table).to_owned(),
+                value: value.to_string(),
+            })?;
         row.get(&table.key)
             .cloned()
-            .ok_or_else(|| format!("row without '{}'", table.key))
+            .ok_or_else(|| ReadError::RowWithout(table.key.clone()))
     }
 
     pub fn read(
@@ -71,7 +75,7 @@ impl Lookup {
         kind: Kind,
         tables: &Tables,
         out: &mut Canonical,
-    ) -> Result<(), String> {
+    ) -> Result<(), ReadError> {
         if value.is_null() {
             out.set(self.field, Value::Null);
             return Ok(());
@@ -79,7 +83,7 @@ impl Lookup {
         let table = self.table(tables)?;
         let form = self.form(kind);
         let keys = if self.many {
-            let items = value.as_array().ok_or("must be a list")?;
+            let items = value.as_array().ok_or(ReadError::NotAList)?;
             items
                 .iter()
                 .map(|i| self.read_one(i, form, table))
@@ -97,7 +101,7 @@ impl Lookup {
             .and_then(|k| table.by_key(k))
             .ok_or_else(|| WriteProblem {
                 field: self.field,
-                kind: "value_error",
+                kind: FieldErrorKind::ValueError,
                 message: format!("unknown {} {}", singular(&self.table), key),
                 companions: Vec::new(),
             })?;
@@ -135,7 +139,7 @@ impl Lookup {
             _ => {
                 return Err(WriteProblem {
                     field: self.field,
-                    kind: "type_error",
+                    kind: FieldErrorKind::TypeError,
                     message: "must be a list".into(),
                     companions: Vec::new(),
                 })
@@ -143,8 +147,8 @@ impl Lookup {
         };
         let table = self.table(tables).map_err(|m| WriteProblem {
             field: self.field,
-            kind: "value_error",
-            message: m,
+            kind: FieldErrorKind::ValueError,
+            message: m.to_string(),
             companions: Vec::new(),
         })?;
         let form = self.form(kind);
@@ -160,7 +164,7 @@ impl Lookup {
             (1, _) => self.write_one(&keys[0], form, table).map(Some),
             (n, Kind::Request) => Err(WriteProblem {
                 field: self.field,
-                kind: "value_error",
+                kind: FieldErrorKind::ValueError,
                 message: format!(
                     "this backend holds one {}; {n} were given",
                     singular(&self.table)

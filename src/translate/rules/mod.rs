@@ -9,6 +9,7 @@ pub mod prefix;
 pub mod value_map;
 
 use super::canonical::{Canonical, FieldId};
+use super::error::FieldErrorKind;
 use super::path::JsonPath;
 use super::table::Tables;
 use super::Kind;
@@ -21,12 +22,35 @@ pub struct Lossy {
     pub note: String,
 }
 
+/// Why a style value does not read: the message a field error about it carries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("must be a string")]
+    NotAString,
+    #[error("must be a list")]
+    NotAList,
+    #[error("must start with '{0}'")]
+    NoPrefix(String),
+    /// A value outside a `map` rule's pairs; the style values it knows.
+    #[error("unexpected value; expected one of {0}")]
+    Unmapped(String),
+    /// A reference to no row of a shared table (`unknown role "auditor"`).
+    #[error("unknown {what} {value}")]
+    UnknownReference { what: String, value: String },
+    #[error("each entry needs '{0}'")]
+    EntryWithout(String),
+    #[error("table '{0}' is not loaded")]
+    NoTable(String),
+    #[error("row without '{0}'")]
+    RowWithout(String),
+}
+
 /// A canonical value the target cannot take, attributed to the canonical field responsible
 /// so the caller can name it in the client's own terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteProblem {
     pub field: FieldId,
-    pub kind: &'static str,
+    pub kind: FieldErrorKind,
     /// May contain `{fields}`, replaced by the client-style names of `companions`.
     pub message: String,
     pub companions: Vec<FieldId>,
@@ -69,7 +93,7 @@ impl FieldRule {
         kind: Kind,
         tables: &Tables,
         out: &mut Canonical,
-    ) -> Result<(), String> {
+    ) -> Result<(), ReadError> {
         match &self.rule {
             Rule::Copy(r) => {
                 out.set(r.field, value);

@@ -1,7 +1,8 @@
 //! `kind = "prefix"`: an identifier the style writes with a fixed prefix (`user_` + id).
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::WriteProblem;
+use crate::translate::rules::{ReadError, WriteProblem};
+use crate::translate::FieldErrorKind;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,14 +12,14 @@ pub struct Prefix {
 }
 
 impl Prefix {
-    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), String> {
+    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), ReadError> {
         match value {
             Value::Null => out.set(self.field, Value::Null),
             Value::String(s) => match s.strip_prefix(&self.prefix) {
                 Some(rest) if !rest.is_empty() => out.set(self.field, Value::String(rest.into())),
-                _ => return Err(format!("must start with '{}'", self.prefix)),
+                _ => return Err(ReadError::NoPrefix(self.prefix.clone())),
             },
-            _ => return Err("must be a string".into()),
+            _ => return Err(ReadError::NotAString),
         }
         Ok(())
     }
@@ -31,7 +32,7 @@ impl Prefix {
             Some(_) => {
                 return Err(WriteProblem {
                     field: self.field,
-                    kind: "type_error",
+                    kind: FieldErrorKind::TypeError,
                     message: "must be a string".into(),
                     companions: Vec::new(),
                 })

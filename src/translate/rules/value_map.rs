@@ -6,7 +6,8 @@
 //! lossy: it is written, and the write reports it.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{Lossy, WriteProblem};
+use crate::translate::rules::{Lossy, ReadError, WriteProblem};
+use crate::translate::FieldErrorKind;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +32,7 @@ impl ValueMap {
             .map(|(s, _)| s)
     }
 
-    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), String> {
+    pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), ReadError> {
         if value.is_null() {
             out.set(self.field, Value::Null);
             return Ok(());
@@ -39,12 +40,7 @@ impl ValueMap {
         match self.read_value(value) {
             Some(Some(c)) => out.set(self.field, c.clone()),
             Some(None) => {}
-            None => {
-                return Err(format!(
-                    "unexpected value; expected one of {}",
-                    self.style_values()
-                ))
-            }
+            None => return Err(ReadError::Unmapped(self.style_values())),
         }
         Ok(())
     }
@@ -63,7 +59,7 @@ impl ValueMap {
         let Some(style) = self.write_value(value) else {
             return Err(WriteProblem {
                 field: self.field,
-                kind: "enum",
+                kind: FieldErrorKind::Enum,
                 message: format!("the value {value} cannot be represented"),
                 companions: Vec::new(),
             });
