@@ -69,3 +69,40 @@ pub fn read_dir(dir: &std::path::Path, ext: &str) -> std::io::Result<Vec<SourceF
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
+
+/// The rule set from the built-in files, or from the given folders (each one not given is
+/// built-in), and a phrase saying where it came from. The one loader `serve`, `check` and
+/// `translate` share.
+pub fn load_rules(
+    rules_dir: Option<&std::path::Path>,
+    schemas_dir: Option<&std::path::Path>,
+) -> Result<(crate::translate::RuleSet, String), Vec<crate::translate::LoadError>> {
+    use crate::translate::{LoadError, RuleSet};
+    let read = |d: &std::path::Path, ext: &str| -> Result<Vec<SourceFile>, Vec<LoadError>> {
+        read_dir(d, ext).map_err(|e| {
+            vec![LoadError::new(
+                &d.display().to_string(),
+                0,
+                format!("cannot read: {e}"),
+            )]
+        })
+    };
+    let rules_files = match rules_dir {
+        Some(d) => read(d, "toml")?,
+        None => rules(),
+    };
+    let schema_files = match schemas_dir {
+        Some(d) => read(d, "json")?,
+        None => schemas(),
+    };
+    let from = match (rules_dir, schemas_dir) {
+        (None, None) => "built-in rules/ and schemas/".to_owned(),
+        (r, s) => {
+            let name = |p: Option<&std::path::Path>| {
+                p.map_or("built-in".to_owned(), |p| p.display().to_string())
+            };
+            format!("rules from {}, schemas from {}", name(r), name(s))
+        }
+    };
+    RuleSet::load(&rules_files, &schema_files).map(|r| (r, from))
+}

@@ -114,7 +114,22 @@ impl Drop for Running {
     }
 }
 
-fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), String> {
+/// Why the gateway (or the demo) could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("cannot start the gateway thread: {0}")]
+    Thread(std::io::Error),
+    #[error("the gateway thread died while starting")]
+    DiedStarting,
+    #[error("cannot listen on {addr}: {error}")]
+    Listen { addr: String, error: std::io::Error },
+    #[error(transparent)]
+    Backend(#[from] crate::backends::BackendError),
+}
+
+fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), ServerError> {
     let conf = ServerConf {
         threads: config.threads,
         grace_period_seconds: Some(0),
@@ -124,7 +139,7 @@ fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), String> {
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let metrics = Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?);
+    let metrics = Arc::new(Metrics::new()?);
     let cache = crate::cache::for_config(&config);
     let gateway = Gateway::new(
         config.clone(),
@@ -162,7 +177,7 @@ fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), String> {
 }
 
 /// Starts the gateway on a thread of its own; it runs until [`Running::stop`] or drop.
-pub fn spawn(config: Arc<Config>) -> Result<Running, String> {
+pub fn spawn(config: Arc<Config>) -> Result<Running, ServerError> {
     let (tx, rx) = oneshot::channel();
     let stop = Stop {
         channel: Mutex::new(Some(rx)),
@@ -182,10 +197,8 @@ pub fn spawn(config: Arc<Config>) -> Result<Running, String> {
                 let _ = ready_tx.send(Err(e));
             }
         })
-        .map_err(|e| format!("cannot start the gateway thread: {e}"))?;
-    ready_rx
-        .recv()
-        .map_err(|_| "the gateway thread died while starting".to_owned())??;
+        .map_err(ServerError::Thread)?;
+    ready_rx.recv().map_err(|_| ServerError::DiedStarting)??;
     Ok(Running {
         stop: Some(tx),
         thread: Some(thread),
@@ -193,7 +206,7 @@ pub fn spawn(config: Arc<Config>) -> Result<Running, String> {
 }
 
 /// Runs the gateway in this thread until SIGINT/SIGTERM.
-fn run_until_signal(config: Arc<Config>) -> Result<(), String> {
+fn run_until_signal(config: Arc<Config>) -> Result<(), ServerError> {
     let stop = Stop {
         channel: Mutex::new(None),
         signals: true,
@@ -262,13 +275,15 @@ pub fn run_demo() -> ExitCode {
             let addr = format!("127.0.0.1:{port}");
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
-                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-            let backend = Backend::start(style, listener, style.demo_credential().to_owned())
-                .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|error| ServerError::Listen {
+                    addr: addr.clone(),
+                    error,
+                })?;
+            let backend =
+                Backend::start(style, listener, style.demo_credential().to_owned()).await?;
             started.push(backend);
         }
-        Ok::<_, String>(started)
+        Ok::<_, ServerError>(started)
     });
     let backends = match backends {
         Ok(b) => b,

@@ -11,15 +11,20 @@ use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
+use super::credential::check_bearer;
+use super::pipeline::{hyphenated_uuid, Dialect, Op, Rejection, RequestInfo};
+use super::response::{json_response, rejection_headers, JSON};
+use super::roles::{Role, Roles};
+use super::schema::{Violation, ViolationKind};
 use super::seed::{self, SeedUser};
-use super::{
-    check_bearer, hyphenated_uuid, json_response, next_update_timestamp, rejection_headers,
-    BackendError, Dialect, Op, Rejection, RequestInfo, Role, Roles, Store, Violation,
-    ViolationKind, JSON,
-};
+use super::store::{next_update_timestamp, Store};
+use super::{BackendError, BackendStyle};
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
+// The three styles hold the same three things and build them alike; what differs (the field
+// mapping) goes to the shared `seed::store`, and the rest is a plain constructor that stays
+// here so that the `Dialect` methods below read the style's own fields.
 pub(crate) struct Camel {
     credential: String,
     roles: Roles,
@@ -28,31 +33,26 @@ pub(crate) struct Camel {
 
 impl Camel {
     pub(crate) fn new(credential: String, roles: Roles) -> Result<Self, BackendError> {
-        let mut users = Vec::new();
-        for user in seed::users() {
-            let role = roles.seed_role(user.id, user.role)?;
-            users.push((user.id.to_owned(), document(&user, role)));
-        }
+        let store = seed::store(&roles, BackendStyle::Camel, document)?;
         Ok(Self {
             credential,
             roles,
-            store: Store::new(users),
+            store,
         })
     }
 }
 
-fn document(user: &SeedUser, role: &Role) -> Map<String, Value> {
-    let mut doc = Map::new();
-    doc.insert("id".into(), json!(user.id));
-    doc.insert("email".into(), json!(user.email));
-    doc.insert("status".into(), json!(user.status));
-    doc.insert("createdAt".into(), json!(user.created_at));
-    doc.insert("updatedAt".into(), json!(user.updated_at));
-    doc.insert("firstName".into(), json!(user.first_name));
-    doc.insert("lastName".into(), json!(user.last_name));
-    doc.insert("roles".into(), json!([role_object(role)]));
-    seed::merge(&mut doc, &user.camel);
-    doc
+fn document(user: &SeedUser, role: &Role) -> Value {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "status": user.status,
+        "createdAt": user.created_at,
+        "updatedAt": user.updated_at,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "roles": [role_object(role)],
+    })
 }
 
 fn role_object(role: &Role) -> Value {

@@ -13,16 +13,21 @@ use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
+use super::credential::check_bearer;
+use super::pipeline::{Dialect, Op, Rejection, RequestInfo};
+use super::response::{json_response, rejection_headers, with_header, JSON};
+use super::roles::{Role, Roles};
+use super::schema::{Segment, Violation, ViolationKind};
 use super::seed::{self, SeedUser};
-use super::{
-    check_bearer, json_response, next_update_timestamp, now_timestamp, rejection_headers,
-    with_header, BackendError, Dialect, Op, Rejection, RequestInfo, Role, Roles, Segment, Store,
-    Violation, ViolationKind, JSON,
-};
+use super::store::{next_update_timestamp, now_timestamp, Store};
+use super::{BackendError, BackendStyle};
 
 const ID_PREFIX: &str = "user_";
 const ID_MAX_LEN: usize = 64;
 
+// The three styles hold the same three things and build them alike; what differs (the field
+// mapping) goes to the shared `seed::store`, and the rest is a plain constructor that stays
+// here so that the `Dialect` methods below read the style's own fields.
 pub(crate) struct Envelope {
     credential: String,
     roles: Roles,
@@ -31,36 +36,28 @@ pub(crate) struct Envelope {
 
 impl Envelope {
     pub(crate) fn new(credential: String, roles: Roles) -> Result<Self, BackendError> {
-        let mut users = Vec::new();
-        for user in seed::users() {
-            let role = roles.seed_role(user.id, user.role)?;
-            users.push((format!("{ID_PREFIX}{}", user.id), document(&user, role)));
-        }
+        let store = seed::store(&roles, BackendStyle::Envelope, document)?;
         Ok(Self {
             credential,
             roles,
-            store: Store::new(users),
+            store,
         })
     }
 }
 
 /// Seeded permissions are the role's, as they are in the GET seed.
-fn document(user: &SeedUser, role: &Role) -> Map<String, Value> {
-    let mut doc = Map::new();
-    doc.insert("id".into(), json!(format!("{ID_PREFIX}{}", user.id)));
-    doc.insert("email".into(), json!(user.email));
-    doc.insert(
-        "name".into(),
-        json!(format!("{} {}", user.first_name, user.last_name)),
-    );
-    doc.insert("role".into(), json!(role.name));
-    doc.insert("phone".into(), json!(user.phone));
-    doc.insert("status".into(), json!(user.status));
-    doc.insert("created_time".into(), json!(user.created_at));
-    doc.insert("updated_time".into(), json!(user.updated_at));
-    doc.insert("permissions".into(), json!(role.permissions));
-    seed::merge(&mut doc, &user.envelope);
-    doc
+fn document(user: &SeedUser, role: &Role) -> Value {
+    json!({
+        "id": format!("{ID_PREFIX}{}", user.id),
+        "email": user.email,
+        "name": format!("{} {}", user.first_name, user.last_name),
+        "role": role.name,
+        "phone": user.phone,
+        "status": user.status,
+        "created_time": user.created_at,
+        "updated_time": user.updated_at,
+        "permissions": role.permissions,
+    })
 }
 
 fn is_envelope_id(raw: &str) -> bool {

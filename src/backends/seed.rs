@@ -1,12 +1,20 @@
 //! The demo users every backend starts with: the same three logical people in each style, so
 //! that a request through the gateway and a request straight to a backend can be compared.
 //!
-//! This file owns the shared facts (ids, names, emails, roles, status, phone, timestamps) and
-//! each style's extra fields, written as that style writes them. The style modules assemble
-//! their native documents from these; roles are given by name and resolved through
-//! `rules/roles.toml` there, so a role renamed in the table cannot silently diverge here.
+//! This file owns the shared facts (ids, names, emails, roles, status, phone, timestamps), each
+//! style's extra fields, written as that style writes them, and [`store`], the one seeding
+//! function of all three styles. A style gives only its field mapping (a [`Document`]); roles
+//! are given by name here and resolved through `rules/roles.toml` while seeding, so a role
+//! renamed in the table cannot silently diverge here.
+//!
+//! `tests/backends_*.rs` spells some of these values out again on purpose: a test that read
+//! them from here could not notice a seed that changed by mistake.
 
 use serde_json::{json, Value};
+
+use super::roles::{Role, Roles};
+use super::store::Store;
+use super::{BackendError, BackendStyle};
 
 const JOHN: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const JANE: &str = "8f14e45f-ea7a-4c3b-9d2e-5b1a7c3e9f20";
@@ -40,8 +48,48 @@ pub(crate) struct SeedUser {
     pub snake: Value,
 }
 
-pub(crate) fn users() -> Vec<SeedUser> {
-    vec![john(), jane(), max()]
+/// One style's field mapping: the shared facts of a seed user (its role already looked up)
+/// under that style's names, in its field order, as a JSON object. Its `id` must be the key
+/// the style's `parse_id` yields for that user's path.
+pub(crate) type Document = fn(&SeedUser, &Role) -> Value;
+
+/// The store every style starts with, so that all three hold the same people: each seed user
+/// as `style`'s `document` maps it, followed by the fields only that style holds, keyed by the
+/// document's own `id` so that the key and the id a client reads back cannot disagree.
+pub(crate) fn store(
+    roles: &Roles,
+    style: BackendStyle,
+    document: Document,
+) -> Result<Store, BackendError> {
+    let mut users = Vec::new();
+    for user in [john(), jane(), max()] {
+        let role = roles.seed_role(user.id, user.role)?;
+        let seed_error = |message: &str| BackendError::Seed {
+            id: user.id,
+            message: format!("the {style} document {message}"),
+        };
+        let (Value::Object(mut doc), Value::Object(own)) = (document(&user, role), user.own(style))
+        else {
+            return Err(seed_error("and its own fields must be JSON objects"));
+        };
+        doc.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let Some(Value::String(key)) = doc.get("id") else {
+            return Err(seed_error("has no string `id`"));
+        };
+        users.push((key.clone(), doc));
+    }
+    Ok(Store::new(users))
+}
+
+impl SeedUser {
+    /// The fields only `style` holds.
+    fn own(&self, style: BackendStyle) -> &Value {
+        match style {
+            BackendStyle::Envelope => &self.envelope,
+            BackendStyle::Camel => &self.camel,
+            BackendStyle::Snake => &self.snake,
+        }
+    }
 }
 
 /// The user of the envelope GET seed (envelope-get-user.txt), with that document's values.
@@ -208,12 +256,5 @@ fn max() -> SeedUser {
             "follower_count": 5,
             "following_count": 9
         }),
-    }
-}
-
-/// Copies the object `extra`'s fields into `into`.
-pub(crate) fn merge(into: &mut serde_json::Map<String, Value>, extra: &Value) {
-    if let Value::Object(extra) = extra {
-        into.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 }

@@ -14,11 +14,14 @@ use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
+use super::credential::same_secret;
+use super::pipeline::{hyphenated_uuid, Dialect, Op, Rejection, RequestInfo};
+use super::response::{json_response, rejection_headers, JSON};
+use super::roles::{Role, Roles};
+use super::schema::{Segment, Violation, ViolationKind};
 use super::seed::{self, SeedUser};
-use super::{
-    hyphenated_uuid, json_response, rejection_headers, same_secret, BackendError, Dialect, Op,
-    Rejection, RequestInfo, Role, Roles, Segment, Store, Violation, ViolationKind, JSON,
-};
+use super::store::Store;
+use super::{BackendError, BackendStyle};
 
 /// Every snake API key starts with this (snake-put-user.txt, "Authorizations").
 pub(crate) const API_KEY_PREFIX: &str = "in-";
@@ -27,6 +30,9 @@ pub(crate) const API_KEY_PREFIX: &str = "in-";
 /// schema): `null` for them would store a user the API could no longer return.
 const NOT_NULLABLE: [&str; 2] = ["email", "is_active"];
 
+// The three styles hold the same three things and build them alike; what differs (the field
+// mapping) goes to the shared `seed::store`, and the rest is a plain constructor that stays
+// here so that the `Dialect` methods below read the style's own fields.
 pub(crate) struct Snake {
     credential: String,
     roles: Roles,
@@ -35,31 +41,26 @@ pub(crate) struct Snake {
 
 impl Snake {
     pub(crate) fn new(credential: String, roles: Roles) -> Result<Self, BackendError> {
-        let mut users = Vec::new();
-        for user in seed::users() {
-            let role = roles.seed_role(user.id, user.role)?;
-            users.push((user.id.to_owned(), document(&user, role)));
-        }
+        let store = seed::store(&roles, BackendStyle::Snake, document)?;
         Ok(Self {
             credential,
             roles,
-            store: Store::new(users),
+            store,
         })
     }
 }
 
 /// snake has no `locked`: a locked user is simply not active.
-fn document(user: &SeedUser, role: &Role) -> Map<String, Value> {
-    let mut doc = Map::new();
-    doc.insert("id".into(), json!(user.id));
-    doc.insert("first_name".into(), json!(user.first_name));
-    doc.insert("last_name".into(), json!(user.last_name));
-    doc.insert("email".into(), json!(user.email));
-    doc.insert("is_active".into(), json!(user.status == "active"));
-    doc.insert("role_id".into(), json!(role.id));
-    doc.insert("phone".into(), json!(user.phone));
-    seed::merge(&mut doc, &user.snake);
-    doc
+fn document(user: &SeedUser, role: &Role) -> Value {
+    json!({
+        "id": user.id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": user.status == "active",
+        "role_id": role.id,
+        "phone": user.phone,
+    })
 }
 
 impl Dialect for Snake {

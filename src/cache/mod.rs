@@ -18,8 +18,11 @@
 //! that user on that upstream before its response is written, and marks fills that were in
 //! flight during the write as not storable (they may carry the old document).
 
-use crate::config::{CacheConfig, Config};
-use crate::translate::{Canonical, StyleId, TranslateError, View};
+mod policy;
+
+pub use policy::{for_config, storable_for, Lookup, Served};
+
+use crate::translate::{Canonical, TranslateError, View};
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use std::hash::{Hash, Hasher};
@@ -74,56 +77,6 @@ impl Entry {
     /// Seconds since the upstream answered, for the `Age` header.
     pub fn age_secs(&self) -> u64 {
         self.stored.elapsed().as_secs()
-    }
-}
-
-/// How one GET uses the cache, decided from its route and request: the key (partitioned by
-/// a forwarded credential), the TTL the route allows (`None`: the cache is off for it) and
-/// whether the client asked for a fresh answer (`no-cache`).
-#[derive(Debug, Clone)]
-pub struct Lookup {
-    pub key: CacheKey,
-    pub ttl: Option<Duration>,
-    pub refresh: bool,
-}
-
-impl Lookup {
-    pub fn new(
-        config: &CacheConfig,
-        route_ttl: Option<Duration>,
-        upstream: u16,
-        id: &str,
-        forwarded: Option<&str>,
-        refresh: bool,
-    ) -> Self {
-        let ttl = route_ttl.unwrap_or(config.ttl);
-        let on = !ttl.is_zero() && config.max_bytes > 0;
-        Self {
-            key: CacheKey {
-                upstream,
-                id: Arc::from(id),
-                partition: forwarded.map_or(0, UserCache::partition_for),
-            },
-            ttl: on.then_some(ttl),
-            refresh,
-        }
-    }
-}
-
-/// What a GET was answered with, and from where.
-pub struct Served {
-    pub user: Arc<Canonical>,
-    /// The cache entry, whose memoized views the response can use.
-    pub entry: Option<Arc<Entry>>,
-    pub status: CacheStatus,
-}
-
-impl Served {
-    /// The `Age` of a hit, in seconds.
-    pub fn age_secs(&self) -> Option<u64> {
-        (self.status == CacheStatus::Hit)
-            .then(|| self.entry.as_ref().map(|e| e.age_secs()))
-            .flatten()
     }
 }
 
@@ -261,44 +214,6 @@ impl UserCache {
         self.inner.get(key).await
     }
 
-    /// A GET's user: from the cache, or from `fetch` (coalesced with concurrent misses, and
-    /// stored when the upstream allows). With the cache off or a `no-cache` request, `fetch`
-    /// always runs (BYPASS) and a storable answer still refreshes the entry.
-    pub async fn serve<E, F>(&self, lookup: Lookup, fetch: F) -> Result<Served, (E, CacheStatus)>
-    where
-        E: Clone + Send + Sync + 'static,
-        F: std::future::Future<Output = Result<Fetched, E>>,
-    {
-        let Some(ttl) = lookup.ttl.filter(|_| !lookup.refresh) else {
-            let token = self.write_token(lookup.key.upstream);
-            let fetched = fetch.await.map_err(|e| (e, CacheStatus::Bypass))?;
-            if let (Some(ttl), Some(max_age)) = (lookup.ttl, fetched.storable_for) {
-                let user = fetched.user.clone();
-                self.put(lookup.key, user, ttl.min(max_age), token).await;
-            }
-            return Ok(Served {
-                user: fetched.user,
-                entry: None,
-                status: CacheStatus::Bypass,
-            });
-        };
-        match Box::pin(self.get_or_fetch(lookup.key, ttl, fetch)).await {
-            Ok((entry, status)) => Ok(Served {
-                user: entry.user.clone(),
-                entry: Some(entry),
-                status,
-            }),
-            Err(e) => match &*e {
-                Unstored::Failed(err) => Err((err.clone(), CacheStatus::Miss)),
-                Unstored::Uncacheable(user) => Ok(Served {
-                    user: user.clone(),
-                    entry: None,
-                    status: CacheStatus::Miss,
-                }),
-            },
-        }
-    }
-
     /// The cached user, or the result of `fetch` — run once however many callers miss the
     /// same key at the same time; the others wait for it and share its result or error.
     pub async fn get_or_fetch<E, F>(
@@ -413,52 +328,6 @@ impl UserCache {
     }
 }
 
-/// Reads `Cache-Control`: `None` when the response must not be stored, else the cap.
-pub fn storable_for(cache_control: Option<&str>) -> Option<Duration> {
-    let Some(cc) = cache_control else {
-        return Some(Duration::MAX);
-    };
-    let mut cap = Duration::MAX;
-    for directive in cc.split(',') {
-        let d = directive.trim().to_ascii_lowercase();
-        if d == "no-store" || d == "private" || d == "no-cache" {
-            return None;
-        }
-        if let Some(v) = d
-            .strip_prefix("max-age=")
-            .or_else(|| d.strip_prefix("s-maxage="))
-        {
-            match v.trim_matches('"').parse::<u64>() {
-                Ok(secs) => cap = cap.min(Duration::from_secs(secs)),
-                Err(_) => return None,
-            }
-        }
-    }
-    Some(cap)
-}
-
-/// The cache is sized from the config; each upstream is partitioned when any route to it
-/// forwards client credentials.
-pub fn for_config(config: &Config) -> UserCache {
-    let upstreams = (0..config.upstreams.len())
-        .map(|u| {
-            let routes: Vec<_> = config.routes.iter().filter(|r| r.upstream == u).collect();
-            let mut styles: Vec<StyleId> = routes.iter().map(|r| r.style).collect();
-            styles.sort();
-            styles.dedup();
-            UpstreamShape {
-                partitioned: routes.iter().any(|r| r.forward_credential),
-                client_styles: styles.len(),
-            }
-        })
-        .collect();
-    UserCache::new(
-        config.cache.max_bytes,
-        upstreams,
-        config.rules.style_names().len(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,18 +343,6 @@ mod tests {
             id: Arc::from(id),
             partition,
         }
-    }
-
-    #[test]
-    fn cache_control_decides_what_is_stored_and_for_how_long() {
-        assert_eq!(storable_for(None), Some(Duration::MAX));
-        assert_eq!(storable_for(Some("no-store")), None);
-        assert_eq!(storable_for(Some("Private, max-age=60")), None);
-        assert_eq!(
-            storable_for(Some("public, max-age=10")),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(storable_for(Some("max-age=0")), Some(Duration::ZERO));
     }
 
     #[tokio::test]

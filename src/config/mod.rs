@@ -4,7 +4,7 @@
 
 mod raw;
 
-use crate::assets::{self, SourceFile};
+use crate::assets;
 use crate::translate::{LoadError, RuleSet, StyleId, WritePolicy};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -205,46 +205,28 @@ fn load_rules(raw: &raw::RawConfig, base: &Path) -> Result<(RuleSet, String), Ve
     let dir = |d: &Option<String>| d.as_ref().map(|d| base.join(d));
     let rules_dir: Option<PathBuf> = dir(&raw.gateway.rules_dir);
     let schemas_dir: Option<PathBuf> = dir(&raw.gateway.schemas_dir);
-    let read = |d: &Path, ext: &str| -> Result<Vec<SourceFile>, Vec<LoadError>> {
-        assets::read_dir(d, ext).map_err(|e| {
-            vec![LoadError::new(
-                &d.display().to_string(),
-                0,
-                format!("cannot read: {e}"),
-            )]
-        })
-    };
-    let rules = match &rules_dir {
-        Some(d) => read(d, "toml")?,
-        None => assets::rules(),
-    };
-    let schemas = match &schemas_dir {
-        Some(d) => read(d, "json")?,
-        None => assets::schemas(),
-    };
-    let from = match (&rules_dir, &schemas_dir) {
-        (None, None) => "built-in rules/ and schemas/".to_owned(),
-        (r, s) => format!(
-            "rules from {}, schemas from {}",
-            r.as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or("built-in".into()),
-            s.as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or("built-in".into())
-        ),
-    };
-    RuleSet::load(&rules, &schemas).map(|r| (r, from))
+    assets::load_rules(rules_dir.as_deref(), schemas_dir.as_deref())
 }
 
 /// `http://host:port` → (resolved address, Host header). Only plain HTTP upstreams.
-fn resolve_url(url: &str) -> Result<(SocketAddr, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("upstream url must start with http:// (TLS upstreams are not supported)")?;
+/// Why an upstream `url` is not one the gateway can call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("upstream url must start with http:// (TLS upstreams are not supported)")]
+    NotHttp,
+    #[error("upstream url must be http://host:port with no path")]
+    NotHostPort,
+    #[error("cannot resolve '{host}': {reason}")]
+    Unresolved { host: String, reason: String },
+    #[error("'{0}' resolves to no address")]
+    NoAddress(String),
+}
+
+fn resolve_url(url: &str) -> Result<(SocketAddr, String), UrlError> {
+    let rest = url.strip_prefix("http://").ok_or(UrlError::NotHttp)?;
     let authority = rest.trim_end_matches('/');
     if authority.is_empty() || authority.contains('/') || authority.contains('@') {
-        return Err("upstream url must be http://host:port with no path".into());
+        return Err(UrlError::NotHostPort);
     }
     let with_port = if authority
         .rsplit_once(':')
@@ -256,9 +238,12 @@ fn resolve_url(url: &str) -> Result<(SocketAddr, String), String> {
     };
     let addr = with_port
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve '{authority}': {e}"))?
+        .map_err(|e| UrlError::Unresolved {
+            host: authority.to_owned(),
+            reason: e.to_string(),
+        })?
         .next()
-        .ok_or_else(|| format!("'{authority}' resolves to no address"))?;
+        .ok_or_else(|| UrlError::NoAddress(authority.to_owned()))?;
     Ok((addr, authority.to_owned()))
 }
 

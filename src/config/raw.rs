@@ -1,6 +1,7 @@
 //! The config file as written. Nothing outside `config` sees these types.
 
 use super::*;
+use crate::translate::error::Diagnostics;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -85,19 +86,8 @@ pub(super) fn parse(file: &str, text: &str) -> Result<RawConfig, LoadError> {
     })
 }
 
-struct At<'a> {
-    file: &'a str,
-    text: &'a str,
-    errors: &'a mut Vec<LoadError>,
-}
-
-impl At<'_> {
-    fn err<T>(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) -> Option<T> {
-        let line = crate::translate::error::line_of(self.text, span.start);
-        self.errors.push(LoadError::new(self.file, line, message));
-        None
-    }
-
+/// The config's own checks, on the collector every loader shares.
+impl Diagnostics<'_> {
     fn addr(
         &mut self,
         v: &Option<Spanned<String>>,
@@ -170,7 +160,7 @@ pub(super) fn check(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<LoadError>,
 ) -> Option<Config> {
-    let mut at = At { file, text, errors };
+    let mut at = Diagnostics::new(file, text, errors);
     let g = &raw.gateway;
     let listen = at.addr(&g.listen, "127.0.0.1:8080", "gateway.listen");
     let admin_listen = at.addr(&g.admin_listen, "127.0.0.1:9180", "gateway.admin_listen");
@@ -290,7 +280,7 @@ pub(super) fn check(
             )
         });
         let resolved = resolve_url(u.url.get_ref())
-            .map_err(|e| at.err::<()>(u.url.span(), e))
+            .map_err(|e| at.err::<()>(u.url.span(), e.to_string()))
             .ok();
         let credential = at.secret(&u.credential, env, "upstreams.credential");
         let connect = at.num(
@@ -424,18 +414,10 @@ pub(super) fn check(
         }
     }
     if raw.routes.is_empty() {
-        at.errors.push(LoadError::new(
-            file,
-            0,
-            "no [[routes]]: the gateway would serve nothing",
-        ));
+        at.whole("no [[routes]]: the gateway would serve nothing");
     }
     if raw.keys.is_empty() {
-        at.errors.push(LoadError::new(
-            file,
-            0,
-            "no [[keys]]: no client could authenticate",
-        ));
+        at.whole("no [[keys]]: no client could authenticate");
     }
 
     Some(Config {

@@ -124,6 +124,52 @@ impl LoadError {
     }
 }
 
+/// Collects the located problems of one file (rules, schema or config), so a check reports
+/// them all at once, each as `file:line: message`.
+pub struct Diagnostics<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: &'a mut Vec<LoadError>,
+}
+
+impl<'a> Diagnostics<'a> {
+    pub fn new(file: &'a str, text: &'a str, errors: &'a mut Vec<LoadError>) -> Self {
+        Self { file, text, errors }
+    }
+
+    /// A problem at the byte range `span` of the file.
+    pub fn at(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        let line = line_of(self.text, span.start);
+        self.errors.push(LoadError::new(self.file, line, message));
+    }
+
+    /// [`Self::at`], as the `None` of a check that found nothing usable.
+    pub fn err<T>(
+        &mut self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Option<T> {
+        self.at(span, message);
+        None
+    }
+
+    /// A problem of the whole file (no line).
+    pub fn whole(&mut self, message: impl Into<String>) {
+        self.errors.push(LoadError::new(self.file, 0, message));
+    }
+
+    /// A problem found while checking this file but located in another (a schema file a
+    /// style refers to).
+    pub fn elsewhere(&mut self, error: LoadError) {
+        self.errors.push(error);
+    }
+
+    /// How many problems have been found so far (to tell whether a step added any).
+    pub fn count(&self) -> usize {
+        self.errors.len()
+    }
+}
+
 /// The 1-based line of byte offset `at` in `text`.
 pub fn line_of(text: &str, at: usize) -> usize {
     text.as_bytes()[..at.min(text.len())]

@@ -156,38 +156,17 @@ fn narrowings(from: &Rule, ids: &[FieldId], to: &super::Style, write: bool) -> V
         .collect()
 }
 
-/// What is lost moving a field from a `from` rule to a `to` rule, beyond the field itself.
+/// What is lost moving a field from a `from` rule to a `to` rule, beyond the field itself;
+/// each kind says it in its own file.
 fn narrowing(from: &Rule, to: &Rule, write: bool) -> Option<LossKind> {
-    match (from, to) {
-        (Rule::Lookup(a), Rule::Lookup(b)) if a.many && !b.many => {
-            Some(LossKind::Partial(if write {
-                "a write may carry one role only".into()
-            } else {
-                "only the first role is shown".into()
-            }))
-        }
-        (Rule::Join(_), Rule::Join(_)) => None,
-        (Rule::Join(j), _) => Some(LossKind::Partial(format!(
-            "split at the first '{}': a multi-word first name comes back split differently",
-            j.separator
-        ))),
-        (_, Rule::Join(_)) if write => Some(LossKind::Partial(
-            "the backend keeps the parts together: a write must change them together".into(),
-        )),
-        (_, Rule::Map(m)) => {
-            let possible: Option<Vec<serde_json::Value>> = match from {
-                Rule::Map(f) => Some(f.readable_values()),
-                _ => None,
-            };
-            let lossy: Vec<String> = m
-                .lossy_values()
-                .into_iter()
-                .filter(|(v, _)| possible.as_ref().is_none_or(|p| p.contains(v)))
-                .map(|(_, note)| note)
-                .collect();
-            (!lossy.is_empty()).then_some(LossKind::Values(lossy))
-        }
-        _ => None,
+    if let Rule::Join(j) = from {
+        return j.loss_as_source(to);
+    }
+    match to {
+        Rule::Lookup(l) => l.loss_from(from, write),
+        Rule::Join(j) => j.loss_from(write),
+        Rule::Map(m) => m.loss_from(from),
+        Rule::Copy(_) | Rule::Prefix(_) => None,
     }
 }
 

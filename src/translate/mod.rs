@@ -18,6 +18,8 @@ mod load;
 pub mod loss;
 pub mod path;
 pub mod pointer;
+mod request;
+mod response;
 pub mod rules;
 pub mod schema;
 pub mod style;
@@ -29,9 +31,7 @@ pub use error::{FieldError, FieldErrorKind, LoadError, TranslateError};
 pub use loss::LossReport;
 pub use style::{AuthScheme, ErrorInfo, Style, UpstreamError};
 
-use error::dotted_to_pointer;
-use rules::WriteProblem;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use table::Tables;
 
 /// Which kind of document: a PUT body, or a resource / success document.
@@ -111,6 +111,14 @@ pub struct Rendered {
     pub lossy: Vec<LossNote>,
 }
 
+/// A field name a style does not have (in a route's `drop` list).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("style '{style}' has no field '{field}'")]
+pub struct UnknownField {
+    pub style: String,
+    pub field: String,
+}
+
 /// All styles, the canonical field list and the shared tables, compiled.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -164,7 +172,11 @@ impl RuleSet {
     }
 
     /// Client-style field names → canonical fields, for a route's drop list.
-    pub fn field_ids(&self, style: StyleId, names: &[String]) -> Result<Vec<FieldId>, String> {
+    pub fn field_ids(
+        &self,
+        style: StyleId,
+        names: &[String],
+    ) -> Result<Vec<FieldId>, UnknownField> {
         let s = self.style(style);
         let mut out = Vec::new();
         for n in names {
@@ -172,7 +184,10 @@ impl RuleSet {
                 .fields()
                 .iter()
                 .find(|r| &r.path.dotted() == n)
-                .ok_or_else(|| format!("style '{}' has no field '{n}'", s.name))?;
+                .ok_or_else(|| UnknownField {
+                    style: s.name.clone(),
+                    field: n.clone(),
+                })?;
             out.extend_from_slice(rule.canonical());
         }
         Ok(out)
@@ -272,438 +287,9 @@ impl RuleSet {
         out
     }
 
-    fn problem_to_error(&self, client: &Style, p: WriteProblem) -> FieldError {
-        let name = self.client_name(client, p.field);
-        let others: Vec<String> = p
-            .companions
-            .iter()
-            .map(|c| self.client_name(client, *c))
-            .collect();
-        let message = p.message.replace("{fields}", &others.join(" and "));
-        FieldError::new(
-            dotted_to_pointer(&name),
-            p.kind,
-            format!("{name}: {message}"),
-        )
-    }
-
-    /// Removes what `target` cannot hold from a request, or says which fields it would lose.
-    fn carry(
-        &self,
-        canon: &mut Canonical,
-        client: &Style,
-        target: &Style,
-        policy: &WritePolicy,
-    ) -> Result<Vec<String>, Vec<FieldError>> {
-        let mut dropped = Vec::new();
-        let mut errors: Vec<FieldError> = Vec::new();
-        let present: Vec<(FieldId, bool)> =
-            canon.present().map(|(id, v)| (id, v.is_null())).collect();
-        for (id, is_null) in present {
-            if target.holds(id, Kind::Request) {
-                continue;
-            }
-            let derived_ok = self.registry.field(id).derive.is_some()
-                && self.derive(canon, id).as_ref() == canon.get(id);
-            let name = self.client_name(client, id);
-            if is_null || derived_ok {
-                canon.remove(id);
-            } else if policy.drop_all || policy.drop.contains(&id) {
-                canon.remove(id);
-                if !dropped.contains(&name) {
-                    dropped.push(name);
-                }
-            } else {
-                let pointer = dotted_to_pointer(&name);
-                if errors.iter().any(|e| e.pointer == pointer) {
-                    continue;
-                }
-                let message = if self.registry.field(id).derive.is_some() {
-                    format!("{name}: this API's backend keeps no {name} of its own; only the value that follows from the role can be sent")
-                } else {
-                    format!(
-                        "{name}: this API's backend cannot store this field, so it would be lost"
-                    )
-                };
-                errors.push(FieldError::new(
-                    pointer,
-                    FieldErrorKind::NotCarried,
-                    message,
-                ));
-            }
-        }
-        if errors.is_empty() {
-            Ok(dropped)
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// A PUT body in the client's style → the same update in the upstream's style.
-    pub fn translate_request(
-        &self,
-        from: StyleId,
-        to: StyleId,
-        body: &Value,
-        policy: &WritePolicy,
-    ) -> Result<TranslatedRequest, TranslateError> {
-        self.translate_owned_request(from, to, body.clone(), policy)
-    }
-
-    /// [`Self::translate_request`] for a body the caller no longer needs (no copy is made).
-    pub fn translate_owned_request(
-        &self,
-        from: StyleId,
-        to: StyleId,
-        body: Value,
-        policy: &WritePolicy,
-    ) -> Result<TranslatedRequest, TranslateError> {
-        let (client, target) = (self.style(from), self.style(to));
-        if !client.schemas.request.is_valid(&body) {
-            return Err(TranslateError::Invalid(
-                client.schemas.request.errors(&body),
-            ));
-        }
-        if from == to {
-            // A route between clients and a backend of one style: the body is already in the
-            // backend's terms, so it goes as sent (after the same checks), and nothing a
-            // canonical user cannot say (`is_superuser: false`) is lost on the way.
-            client
-                .read(body.clone(), Kind::Request, &self.registry, &self.tables)
-                .map_err(TranslateError::Invalid)?;
-            return Ok(TranslatedRequest {
-                body,
-                lossy: Vec::new(),
-                dropped: Vec::new(),
-            });
-        }
-        let mut unread = Vec::new();
-        let mut canon = client
-            .read_noting(
-                body,
-                Kind::Request,
-                &self.registry,
-                &self.tables,
-                &mut unread,
-            )
-            .map_err(TranslateError::Invalid)?;
-        let dropped = self
-            .carry(&mut canon, client, target, policy)
-            .map_err(TranslateError::Invalid)?;
-        self.fill_derived(&mut canon, |id| target.holds(id, Kind::Request));
-        let (doc, lossy) = target
-            .write(&canon, Kind::Request, &self.tables)
-            .map_err(|ps| {
-                TranslateError::Invalid(
-                    ps.into_iter()
-                        .map(|p| self.problem_to_error(client, p))
-                        .collect(),
-                )
-            })?;
-        let doc = Value::Object(doc);
-        let errors = target.schemas.request.errors(&doc);
-        if !errors.is_empty() {
-            let mapped = errors
-                .into_iter()
-                .map(|e| {
-                    let cleared = doc.pointer(&e.pointer).is_some_and(Value::is_null);
-                    let e = self.retarget(e, target, client);
-                    if cleared {
-                        let name = error::pointer_to_dotted(&e.pointer);
-                        FieldError::new(
-                            e.pointer,
-                            FieldErrorKind::ValueError,
-                            format!("{name}: cannot be cleared (null) on this API's backend"),
-                        )
-                    } else {
-                        e
-                    }
-                })
-                .collect();
-            return Err(TranslateError::Invalid(mapped));
-        }
-        let mut lossy = self.notes(client, lossy);
-        for field in unread {
-            lossy.push(LossNote {
-                field: self.client_name(client, field),
-                why: "names no value this backend holds, so it is not sent".into(),
-            });
-        }
-        Ok(TranslatedRequest {
-            body: doc,
-            lossy,
-            dropped,
-        })
-    }
-
-    /// Re-expresses a field error about `target`'s document in `client`'s field names.
-    fn retarget(&self, e: FieldError, target: &Style, client: &Style) -> FieldError {
-        let Some(rule) = target.rule_at(&e.pointer) else {
-            return e;
-        };
-        let target_name = rule.path.dotted();
-        let client_name = self.client_name(client, rule.canonical()[0]);
-        let message = match e.message.strip_prefix(&target_name) {
-            Some(rest) => format!("{client_name}{rest}"),
-            None => e.message,
-        };
-        FieldError::new(dotted_to_pointer(&client_name), e.kind, message)
-    }
-
-    /// Upstream field errors (from its 422) → field errors in the client's names.
-    pub fn translate_field_errors(
-        &self,
-        upstream: StyleId,
-        client: StyleId,
-        items: &[(Option<String>, String)],
-    ) -> Vec<FieldError> {
-        let (up, cl) = (self.style(upstream), self.style(client));
-        items
-            .iter()
-            .map(|(field, msg)| {
-                let e = FieldError::new(
-                    field.as_deref().map(dotted_to_pointer).unwrap_or_default(),
-                    FieldErrorKind::ValueError,
-                    msg.clone(),
-                );
-                self.retarget(e, up, cl)
-            })
-            .collect()
-    }
-
-    /// An upstream success document → the canonical user, validated against the upstream's
-    /// own response schema, with the fields derivable from the role table filled in. This is
-    /// what the cache keeps.
-    pub fn read_response(
-        &self,
-        upstream: StyleId,
-        doc: &Value,
-    ) -> Result<Canonical, TranslateError> {
-        self.read_owned_response(upstream, doc.clone())
-    }
-
-    /// [`Self::read_response`] for a document the caller no longer needs: values are moved
-    /// out of it, not copied.
-    pub fn read_owned_response(
-        &self,
-        upstream: StyleId,
-        mut doc: Value,
-    ) -> Result<Canonical, TranslateError> {
-        let style = self.style(upstream);
-        if let Some(reason) = style.schemas.response.first_error(&doc) {
-            return Err(TranslateError::Upstream(format!(
-                "{} response: {reason}",
-                style.name
-            )));
-        }
-        let resource = style
-            .response
-            .resource_at
-            .take_or_whole(&mut doc)
-            .ok_or_else(|| {
-                TranslateError::Upstream(format!("{} response without a resource", style.name))
-            })?;
-        self.read_resource_unchecked(upstream, resource)
-    }
-
-    /// A bare resource (stored data) → the canonical user, validated against `$defs/user`.
-    pub fn read_resource(
-        &self,
-        style_id: StyleId,
-        resource: &Value,
-    ) -> Result<Canonical, TranslateError> {
-        let style = self.style(style_id);
-        if let Some(reason) = style.schemas.resource.first_error(resource) {
-            return Err(TranslateError::Upstream(format!(
-                "{} resource: {reason}",
-                style.name
-            )));
-        }
-        self.read_resource_unchecked(style_id, resource.clone())
-    }
-
-    fn read_resource_unchecked(
-        &self,
-        style_id: StyleId,
-        resource: Value,
-    ) -> Result<Canonical, TranslateError> {
-        let style = self.style(style_id);
-        let mut canon = style
-            .read(resource, Kind::Response, &self.registry, &self.tables)
-            .map_err(|errs| {
-                let msgs: Vec<String> = errs.into_iter().map(|e| e.message).collect();
-                TranslateError::Upstream(format!("{} resource: {}", style.name, msgs.join("; ")))
-            })?;
-        self.fill_derived(&mut canon, |_| true);
-        Ok(canon)
-    }
-
-    /// The canonical user (as read by [`Self::read_response`]) as a resource of the client's
-    /// style, checked against that style's `$defs/user`. A view does not depend on the
-    /// request, so the cache keeps one per style beside the user.
-    pub fn view(&self, client: StyleId, canon: &Canonical) -> Result<View, TranslateError> {
-        let (resource, lossy) = self.render_resource(client, canon)?;
-        let json = serde_json::to_vec(&resource)
-            .map_err(|e| TranslateError::Output {
-                style: self.style(client).name.clone(),
-                reason: e.to_string(),
-            })?
-            .into_boxed_slice();
-        Ok(View { json, lossy })
-    }
-
-    /// The canonical user → a bare resource in the client's style, checked against that
-    /// style's `$defs/user`, and the client field names it carries imperfectly.
-    pub fn render_resource(
-        &self,
-        client: StyleId,
-        canon: &Canonical,
-    ) -> Result<(Value, Vec<LossNote>), TranslateError> {
-        let style = self.style(client);
-        let (doc, lossy) = style
-            .write(canon, Kind::Response, &self.tables)
-            .map_err(|ps| {
-                let msgs: Vec<String> = ps
-                    .into_iter()
-                    .map(|p| self.problem_to_error(style, p).message)
-                    .collect();
-                TranslateError::Output {
-                    style: style.name.clone(),
-                    reason: msgs.join("; "),
-                }
-            })?;
-        let mut resource = Value::Object(doc);
-        let mut lossy = self.notes(style, lossy);
-        if !style.schemas.resource.is_valid(&resource) {
-            fit_resource(style, &mut resource, &mut lossy)?;
-        }
-        Ok((resource, lossy))
-    }
-
-    /// A whole success document around a view, as bytes, with this response's own request
-    /// id and timestamp.
-    pub fn write_response(
-        &self,
-        client: StyleId,
-        view: &View,
-        method: Method,
-        request_id: &str,
-        timestamp: &str,
-    ) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256 + view.json.len());
-        self.style(client)
-            .wrap_into(&view.json, method, request_id, timestamp, &mut out);
-        out
-    }
-
-    /// The canonical user → a whole success document in the client's style (as a value).
-    pub fn render_response(
-        &self,
-        client: StyleId,
-        canon: &Canonical,
-        method: Method,
-        request_id: &str,
-        timestamp: &str,
-    ) -> Result<Rendered, TranslateError> {
-        let (resource, lossy) = self.render_resource(client, canon)?;
-        let body = self
-            .style(client)
-            .wrap(resource, method, request_id, timestamp);
-        Ok(Rendered { body, lossy })
-    }
-
     /// What a route between these styles loses, before any traffic.
     pub fn loss_report(&self, client: StyleId, upstream: StyleId) -> LossReport {
         loss::report(self, client, upstream)
-    }
-}
-
-/// Makes a resource that the client style's `$defs/user` refuses into one it accepts, field
-/// by field, so that a user who is valid in the upstream's style is never unreadable in the
-/// client's (a `null` role, a phone number that is not E.164, a missing first name).
-///
-/// For each field the schema refuses, the first of these that the schema accepts is kept:
-/// the field left out (a value the client style cannot show is not shown), then the style's
-/// own empty forms `""`, `[]`, `{}` (for a field the schema requires). A field that had a
-/// value and is now shown differently is named in `lossy`; a `null` or absent one is not,
-/// since nothing was there to lose. Off the hot path: only a resource that failed the
-/// schema comes here. A field no candidate fits is an output error naming it.
-fn fit_resource(
-    style: &Style,
-    resource: &mut Value,
-    lossy: &mut Vec<LossNote>,
-) -> Result<(), TranslateError> {
-    let output_error = |reason: String| TranslateError::Output {
-        style: style.name.clone(),
-        reason,
-    };
-    // Each round settles one field; a style has no more fields than rules.
-    for _ in 0..=style.fields().len() {
-        let errors = style.schemas.resource.errors(resource);
-        let Some(first) = errors.first() else {
-            return Ok(());
-        };
-        let rule = style
-            .rule_at(&first.pointer)
-            .ok_or_else(|| output_error(first.message.clone()))?;
-        let path = rule.path.clone();
-        let pointer = path.pointer();
-        let was = path.take(resource);
-        let candidates = [
-            None,
-            Some(Value::String(String::new())),
-            Some(Value::Array(Vec::new())),
-            Some(Value::Object(Map::new())),
-        ];
-        let fits = |doc: &Value| {
-            style
-                .schemas
-                .resource
-                .errors(doc)
-                .iter()
-                .all(|e| e.pointer != pointer && !e.pointer.starts_with(&format!("{pointer}/")))
-        };
-        let mut chosen = None;
-        for c in candidates {
-            if let Some(v) = &c {
-                if let Value::Object(map) = resource {
-                    path.set(map, v.clone());
-                }
-            }
-            if fits(resource) {
-                chosen = Some(c);
-                break;
-            }
-            path.take(resource);
-        }
-        let Some(chosen) = chosen else {
-            if let (Some(v), Value::Object(map)) = (was, &mut *resource) {
-                path.set(map, v);
-            }
-            return Err(output_error(format!(
-                "{}: cannot be shown in this API ({})",
-                path.dotted(),
-                first.message
-            )));
-        };
-        if was.as_ref().is_some_and(|v| !v.is_null()) {
-            let shown = if chosen.is_some() {
-                "shown empty"
-            } else {
-                "left out"
-            };
-            lossy.push(LossNote {
-                field: path.dotted(),
-                why: format!(
-                    "the backend's value is not valid in this API ({}); {shown}",
-                    first.message
-                ),
-            });
-        }
-    }
-    match style.schemas.resource.first_error(resource) {
-        None => Ok(()),
-        Some(reason) => Err(output_error(reason)),
     }
 }
 

@@ -7,6 +7,11 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
+/// Why a JSON Schema does not compile (`jsonschema`'s own explanation).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SchemaError(String);
+
 /// A compiled schema and the source it came from (for `x-message` annotations).
 pub struct Schema {
     validator: Validator,
@@ -20,11 +25,11 @@ impl std::fmt::Debug for Schema {
 }
 
 impl Schema {
-    pub fn compile(raw: Value) -> Result<Self, String> {
+    pub fn compile(raw: Value) -> Result<Self, SchemaError> {
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .build(&raw)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SchemaError(e.to_string()))?;
         Ok(Self { validator, raw })
     }
 

@@ -29,17 +29,30 @@ pub struct PathTemplate {
     after: String,
 }
 
+/// Why a style's `[path] template` is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PathTemplateError {
+    #[error("needs one {{parameter}}")]
+    NoParameter,
+    #[error("unclosed {{")]
+    Unclosed,
+    #[error("must start with / and hold exactly one {{parameter}}")]
+    NotOneParameter,
+    #[error("the {{parameter}} must be a whole path segment")]
+    PartOfASegment,
+}
+
 impl PathTemplate {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let open = raw.find('{').ok_or("needs one {parameter}")?;
-        let close = raw[open..].find('}').ok_or("unclosed {")? + open;
+    pub fn parse(raw: &str) -> Result<Self, PathTemplateError> {
+        let open = raw.find('{').ok_or(PathTemplateError::NoParameter)?;
+        let close = raw[open..].find('}').ok_or(PathTemplateError::Unclosed)? + open;
         let param = &raw[open + 1..close];
         let (before, after) = (&raw[..open], &raw[close + 1..]);
         if param.is_empty() || after.contains('{') || !raw.starts_with('/') {
-            return Err("must start with / and hold exactly one {parameter}".into());
+            return Err(PathTemplateError::NotOneParameter);
         }
         if !before.ends_with('/') || !(after.is_empty() || after.starts_with('/')) {
-            return Err("the {parameter} must be a whole path segment".into());
+            return Err(PathTemplateError::PartOfASegment);
         }
         Ok(Self {
             raw: raw.to_owned(),

@@ -41,9 +41,17 @@ fn variable(v: &Value) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// A template naming variables its place does not offer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown variable(s) ${}; allowed here: ${}", .unknown.join(", $"), .allowed.join(", $"))]
+pub struct UnknownVariables {
+    pub unknown: Vec<String>,
+    pub allowed: Vec<String>,
+}
+
 impl Template {
     /// Checks every variable against `allowed`.
-    pub fn compile(root: Value, allowed: &[&str]) -> Result<Self, String> {
+    pub fn compile(root: Value, allowed: &[&str]) -> Result<Self, UnknownVariables> {
         let t = Self { root };
         let unknown: Vec<String> = t
             .variables()
@@ -51,11 +59,10 @@ impl Template {
             .filter(|p| !allowed.contains(&p.as_str()))
             .collect();
         if !unknown.is_empty() {
-            return Err(format!(
-                "unknown variable(s) ${}; allowed here: ${}",
-                unknown.join(", $"),
-                allowed.join(", $")
-            ));
+            return Err(UnknownVariables {
+                unknown,
+                allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
+            });
         }
         Ok(t)
     }
@@ -275,6 +282,6 @@ mod tests {
     #[test]
     fn an_unknown_variable_is_refused() {
         let err = Template::compile(json!({"x": "$nope"}), &["resource"]).unwrap_err();
-        assert!(err.contains("$nope"), "{err}");
+        assert!(err.to_string().contains("$nope"), "{err}");
     }
 }

@@ -3,15 +3,20 @@
 //! Schemas to check what comes back. The submodules hold the rest: `http` (the client and
 //! whole-response replies), `demo` (the demo's facts and requests in each client style),
 //! `problems` (collected checks and the error table), `fake` (stand-in upstreams), `raw`
-//! (HTTP/1.1 over raw TCP) and `gen` (documents generated from the schemas).
+//! (HTTP/1.1 over raw TCP), `gen` (documents generated from the schemas), and the helpers of
+//! one group of suites each: `cache`, `backends`, `schemas` and `cli`.
 #![allow(dead_code)]
 
+pub mod backends;
+pub mod cache;
+pub mod cli;
 pub mod demo;
 pub mod fake;
 pub mod gen;
 pub mod http;
 pub mod problems;
 pub mod raw;
+pub mod schemas;
 
 // Not every test crate calls it.
 #[allow(unused_imports)]

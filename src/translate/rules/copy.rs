@@ -7,3 +7,10 @@ use crate::translate::canonical::FieldId;
 pub struct Copy {
     pub field: FieldId,
 }
+
+impl Copy {
+    /// `copy` has no keys of its own.
+    pub(crate) fn compile(field: FieldId) -> Self {
+        Self { field }
+    }
+}

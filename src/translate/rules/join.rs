@@ -4,7 +4,10 @@
 //! that keeps the parts together cannot take one alone without inventing the other.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{Lossy, ReadError, WriteProblem};
+use crate::translate::error::Diagnostics;
+use crate::translate::loss::LossKind;
+use crate::translate::rules::Rule;
+use crate::translate::rules::{KindAt, Lossy, RawField, ReadError, WriteProblem};
 use crate::translate::FieldErrorKind;
 use crate::translate::Kind;
 use serde_json::Value;
@@ -16,6 +19,28 @@ pub struct Join {
 }
 
 impl Join {
+    /// Two or more canonical fields and a non-empty `separator`.
+    pub(crate) fn compile(
+        raw: &RawField,
+        ids: &[FieldId],
+        at: &KindAt<'_>,
+        ctx: &mut Diagnostics<'_>,
+    ) -> Option<Self> {
+        if ids.len() < 2 {
+            return ctx.err(
+                at.canon_span.clone(),
+                "kind 'join' maps two or more canonical fields",
+            );
+        }
+        let Some(separator) = raw.separator.clone().filter(|s| !s.is_empty()) else {
+            return ctx.err(at.span.clone(), "kind 'join' needs a non-empty `separator`");
+        };
+        Some(Self {
+            fields: ids.to_vec(),
+            separator,
+        })
+    }
+
     pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), ReadError> {
         match value {
             Value::Null => {
@@ -99,6 +124,26 @@ impl Join {
             }
         }
         Ok(Some(Value::String(joined)))
+    }
+
+    /// The loss report's narrowing when a joined field is read into separate ones (`to`).
+    pub(crate) fn loss_as_source(&self, to: &Rule) -> Option<LossKind> {
+        match to {
+            Rule::Join(_) => None,
+            _ => Some(LossKind::Partial(format!(
+                "split at the first '{}': a multi-word first name comes back split differently",
+                self.separator
+            ))),
+        }
+    }
+
+    /// The loss report's narrowing when separate fields are written into this one.
+    pub(crate) fn loss_from(&self, write: bool) -> Option<LossKind> {
+        write.then(|| {
+            LossKind::Partial(
+                "the backend keeps the parts together: a write must change them together".into(),
+            )
+        })
     }
 
     /// One part per field: split at each separator in turn, the last part keeps the rest.

@@ -5,7 +5,10 @@
 //! reports the rest as lost. An unknown reference is a validation error, never a guess.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{Lossy, ReadError, WriteProblem};
+use crate::translate::error::Diagnostics;
+use crate::translate::loss::LossKind;
+use crate::translate::rules::Rule;
+use crate::translate::rules::{KindAt, Lossy, OneOrMany, RawField, ReadError, WriteProblem};
 use crate::translate::table::{Table, Tables};
 use crate::translate::FieldErrorKind;
 use crate::translate::Kind;
@@ -30,6 +33,61 @@ pub struct Lookup {
 }
 
 impl Lookup {
+    /// `table` (loaded), `many`, and the `request`/`response` forms: a column of the table
+    /// or a list of columns (an object); the table's key when absent.
+    pub(crate) fn compile(
+        raw: &RawField,
+        field: FieldId,
+        tables: &Tables,
+        at: &KindAt<'_>,
+        ctx: &mut Diagnostics<'_>,
+    ) -> Option<Self> {
+        let Some(table_name) = raw.table.clone() else {
+            return ctx.err(at.span.clone(), "kind 'lookup' needs `table`");
+        };
+        let Some(table) = tables.get(&table_name) else {
+            return ctx.err(at.span.clone(), format!("unknown table '{table_name}'"));
+        };
+        let form = |v: &Option<OneOrMany>, what: &str, ctx: &mut Diagnostics<'_>| {
+            let names: Vec<String> = match v {
+                None => vec![table.key.clone()],
+                Some(v) => v.names().into_iter().map(str::to_owned).collect(),
+            };
+            if let Some(c) = names.iter().find(|c| !table.has_column(c)) {
+                return ctx.err(
+                    at.span.clone(),
+                    format!("{what}: table '{table_name}' has no column '{c}'"),
+                );
+            }
+            Some(match v {
+                Some(OneOrMany::Many(_)) => Form::Object(names),
+                _ => Form::Column(names.into_iter().next().unwrap_or_default()),
+            })
+        };
+        let request = form(&raw.request, "request", ctx)?;
+        let response = form(&raw.response, "response", ctx)?;
+        Some(Self {
+            field,
+            table: table_name.clone(),
+            many: raw.many.unwrap_or(false),
+            request,
+            response,
+        })
+    }
+
+    /// The loss report's narrowing when this rule receives a field read by `from`: a list of
+    /// references into one.
+    pub(crate) fn loss_from(&self, from: &Rule, write: bool) -> Option<LossKind> {
+        match from {
+            Rule::Lookup(a) if a.many && !self.many => Some(LossKind::Partial(if write {
+                "a write may carry one role only".into()
+            } else {
+                "only the first role is shown".into()
+            })),
+            _ => None,
+        }
+    }
+
     fn form(&self, kind: Kind) -> &Form {
         match kind {
             Kind::Request => &self.request,

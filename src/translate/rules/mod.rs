@@ -9,11 +9,14 @@ pub mod prefix;
 pub mod value_map;
 
 use super::canonical::{Canonical, FieldId};
+use super::error::Diagnostics;
 use super::error::FieldErrorKind;
 use super::path::JsonPath;
 use super::table::Tables;
 use super::Kind;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use toml::Spanned;
 
 /// Something a write had to carry imperfectly, reported to the client and in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,123 @@ pub enum Rule {
     Lookup(lookup::Lookup),
 }
 
-/// One `[[field]]` of a style file.
+/// A string or a list of strings (`canonical = "a"` or `["a", "b"]`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub(crate) fn names(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// One `[[field]]` of a style file as written: the keys every kind shares (path, canonical,
+/// kind, writable) and each kind's own (read only by that kind's `compile`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawField {
+    pub(crate) path: Spanned<String>,
+    pub(crate) canonical: Spanned<OneOrMany>,
+    #[serde(default)]
+    pub(crate) kind: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) writable: Option<bool>,
+    #[serde(default)]
+    pub(crate) prefix: Option<String>,
+    #[serde(default)]
+    pub(crate) separator: Option<String>,
+    #[serde(default)]
+    pub(crate) values: Option<Vec<(Value, Value)>>,
+    #[serde(default)]
+    pub(crate) table: Option<String>,
+    #[serde(default)]
+    pub(crate) many: Option<bool>,
+    #[serde(default)]
+    pub(crate) request: Option<OneOrMany>,
+    #[serde(default)]
+    pub(crate) response: Option<OneOrMany>,
+}
+
+impl Rule {
+    /// Compiles one `[[field]]` by its `kind` (default `copy`): each kind checks its own keys
+    /// in its own file. `ids` are the field's canonical fields, already resolved.
+    pub(crate) fn compile(
+        raw: &RawField,
+        ids: &[FieldId],
+        tables: &Tables,
+        ctx: &mut Diagnostics<'_>,
+    ) -> Option<Rule> {
+        let canon_span = raw.canonical.span();
+        let (kind, span) = match &raw.kind {
+            Some(k) => (k.get_ref().as_str(), k.span()),
+            None => ("copy", canon_span.clone()),
+        };
+        let at = KindAt {
+            kind,
+            span,
+            canon_span,
+        };
+        Some(match kind {
+            "copy" => Rule::Copy(copy::Copy::compile(at.single(ids, ctx)?)),
+            "prefix" => Rule::Prefix(prefix::Prefix::compile(
+                raw,
+                at.single(ids, ctx)?,
+                &at,
+                ctx,
+            )?),
+            "map" => Rule::Map(value_map::ValueMap::compile(
+                raw,
+                at.single(ids, ctx)?,
+                &at,
+                ctx,
+            )?),
+            "join" => Rule::Join(join::Join::compile(raw, ids, &at, ctx)?),
+            "lookup" => Rule::Lookup(lookup::Lookup::compile(
+                raw,
+                at.single(ids, ctx)?,
+                tables,
+                &at,
+                ctx,
+            )?),
+            other => {
+                return ctx.err(
+                    at.span,
+                    format!("unknown field kind '{other}' (copy, prefix, map, join, lookup)"),
+                )
+            }
+        })
+    }
+}
+
+/// Where a field's kind was declared, for a kind's compile step to point its errors at.
+pub(crate) struct KindAt<'k> {
+    pub kind: &'k str,
+    /// The `kind = …` value (or the canonical one, for the default `copy`).
+    pub span: std::ops::Range<usize>,
+    pub canon_span: std::ops::Range<usize>,
+}
+
+impl KindAt<'_> {
+    /// The one canonical field of a kind that maps exactly one.
+    fn single(&self, ids: &[FieldId], ctx: &mut Diagnostics<'_>) -> Option<FieldId> {
+        match ids {
+            [one] => Some(*one),
+            _ => ctx.err(
+                self.canon_span.clone(),
+                format!("kind '{}' maps exactly one canonical field", self.kind),
+            ),
+        }
+    }
+}
+
+/// One `[[field]]` of a style file, compiled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRule {
     pub path: JsonPath,

@@ -1,7 +1,8 @@
 //! `kind = "prefix"`: an identifier the style writes with a fixed prefix (`user_` + id).
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{ReadError, WriteProblem};
+use crate::translate::error::Diagnostics;
+use crate::translate::rules::{KindAt, RawField, ReadError, WriteProblem};
 use crate::translate::FieldErrorKind;
 use serde_json::Value;
 
@@ -12,6 +13,22 @@ pub struct Prefix {
 }
 
 impl Prefix {
+    /// `prefix = "…"`, non-empty.
+    pub(crate) fn compile(
+        raw: &RawField,
+        field: FieldId,
+        at: &KindAt<'_>,
+        ctx: &mut Diagnostics<'_>,
+    ) -> Option<Self> {
+        match &raw.prefix {
+            Some(p) if !p.is_empty() => Some(Self {
+                field,
+                prefix: p.clone(),
+            }),
+            _ => ctx.err(at.span.clone(), "kind 'prefix' needs a non-empty `prefix`"),
+        }
+    }
+
     pub fn read(&self, value: &Value, out: &mut Canonical) -> Result<(), ReadError> {
         match value {
             Value::Null => out.set(self.field, Value::Null),

@@ -6,7 +6,10 @@
 //! lossy: it is written, and the write reports it.
 
 use crate::translate::canonical::{Canonical, FieldId};
-use crate::translate::rules::{Lossy, ReadError, WriteProblem};
+use crate::translate::error::Diagnostics;
+use crate::translate::loss::LossKind;
+use crate::translate::rules::Rule;
+use crate::translate::rules::{KindAt, Lossy, RawField, ReadError, WriteProblem};
 use crate::translate::FieldErrorKind;
 use serde_json::Value;
 
@@ -18,6 +21,26 @@ pub struct ValueMap {
 }
 
 impl ValueMap {
+    /// `values = [[style, canonical], …]`; the canonical `"$none"` reads as no value.
+    pub(crate) fn compile(
+        raw: &RawField,
+        field: FieldId,
+        at: &KindAt<'_>,
+        ctx: &mut Diagnostics<'_>,
+    ) -> Option<Self> {
+        let Some(values) = raw.values.as_ref().filter(|v| !v.is_empty()) else {
+            return ctx.err(
+                at.span.clone(),
+                "kind 'map' needs `values = [[style, canonical], …]`",
+            );
+        };
+        let pairs = values
+            .iter()
+            .map(|(s, c)| (s.clone(), (c != "$none").then(|| c.clone())))
+            .collect();
+        Some(Self { field, pairs })
+    }
+
     fn read_value(&self, style: &Value) -> Option<Option<&Value>> {
         self.pairs
             .iter()
@@ -74,6 +97,22 @@ impl ValueMap {
     }
 
     /// Why `canonical` does not survive a write and read back, if it does not.
+    /// The loss report's narrowing when this rule receives a field read by `from`: the
+    /// values `from` can produce that this map stores lossily.
+    pub(crate) fn loss_from(&self, from: &Rule) -> Option<LossKind> {
+        let possible: Option<Vec<Value>> = match from {
+            Rule::Map(f) => Some(f.readable_values()),
+            _ => None,
+        };
+        let lossy: Vec<String> = self
+            .lossy_values()
+            .into_iter()
+            .filter(|(v, _)| possible.as_ref().is_none_or(|p| p.contains(v)))
+            .map(|(_, note)| note)
+            .collect();
+        (!lossy.is_empty()).then_some(LossKind::Values(lossy))
+    }
+
     pub fn loss_of(&self, canonical: &Value) -> Option<String> {
         let style = self.write_value(canonical)?;
         match self.read_value(style) {

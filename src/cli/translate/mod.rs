@@ -31,9 +31,11 @@
 //! of it is written, the other lines still are). 2: the command could not run (unknown style,
 //! unreadable input, broken rules).
 
+mod document;
+
 use crate::assets;
-use crate::translate::FieldErrorKind;
-use crate::translate::{Canonical, Method, RuleSet, StyleId, TranslateError, WritePolicy};
+use crate::translate::RuleSet;
+use document::Translator;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use std::cell::Cell;
@@ -161,30 +163,15 @@ fn run_inner(args: &Args) -> Result<ExitCode, Usage> {
 
 /// Built-in rules and schemas, or the given folders (each missing one is built-in).
 fn load_rules(args: &Args) -> Result<RuleSet, Usage> {
-    let read = |dir: &PathBuf, ext: &str| {
-        assets::read_dir(dir, ext).map_err(|e| Usage(format!("cannot read {}: {e}", dir.display())))
-    };
-    let loaded = match (&args.rules_dir, &args.schemas_dir) {
-        (None, None) => RuleSet::builtin(),
-        (r, s) => {
-            let rules = match r {
-                Some(d) => read(d, "toml")?,
-                None => assets::rules(),
-            };
-            let schemas = match s {
-                Some(d) => read(d, "json")?,
-                None => assets::schemas(),
-            };
-            RuleSet::load(&rules, &schemas)
-        }
-    };
-    loaded.map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        Usage(format!(
-            "the rules and schemas do not load:\n{}",
-            lines.join("\n")
-        ))
-    })
+    assets::load_rules(args.rules_dir.as_deref(), args.schemas_dir.as_deref())
+        .map(|(rules, _)| rules)
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Usage(format!(
+                "the rules and schemas do not load:\n{}",
+                lines.join("\n")
+            ))
+        })
 }
 
 /// Reads physical lines as bytes, counting line numbers and bytes consumed.
@@ -465,158 +452,5 @@ impl Notes {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-    }
-}
-
-struct Translator<'r> {
-    rules: &'r RuleSet,
-    from: StyleId,
-    to: StyleId,
-    kind: super::KindArg,
-    strict: bool,
-    /// A document was refused for a field the target cannot hold (for the --strict hint).
-    refused: Cell<bool>,
-}
-
-/// A translated document and what to say about it on stderr.
-struct Done {
-    body: Value,
-    notes: Vec<String>,
-}
-
-impl Translator<'_> {
-    fn to_name(&self) -> &str {
-        &self.rules.style(self.to).name
-    }
-
-    fn translate(&self, doc: &Value) -> Result<Done, Vec<String>> {
-        match self.kind {
-            super::KindArg::Request => self.request(doc),
-            super::KindArg::Response => self.response(doc),
-        }
-    }
-
-    fn request(&self, doc: &Value) -> Result<Done, Vec<String>> {
-        let policy = WritePolicy {
-            drop: Vec::new(),
-            drop_all: !self.strict,
-        };
-        let done = self
-            .rules
-            .translate_request(self.from, self.to, doc, &policy)
-            .map_err(|e| {
-                if let TranslateError::Invalid(errors) = &e {
-                    if errors.iter().any(|e| e.kind == FieldErrorKind::NotCarried) {
-                        self.refused.set(true);
-                    }
-                }
-                messages(e)
-            })?;
-        let mut notes = Vec::new();
-        if !done.dropped.is_empty() {
-            notes.push(self.dropped_note(&done.dropped));
-        }
-        notes.extend(done.lossy.into_iter().map(|l| format!("lossy: {l}")));
-        Ok(Done {
-            body: done.body,
-            notes,
-        })
-    }
-
-    fn dropped_note(&self, names: &[String]) -> String {
-        let it = if names.len() == 1 { "it" } else { "them" };
-        format!(
-            "dropped {} (the {} style cannot hold {it})",
-            names.join(", "),
-            self.to_name()
-        )
-    }
-
-    /// A whole success document → a whole success document; a bare resource → a bare resource.
-    fn response(&self, doc: &Value) -> Result<Done, Vec<String>> {
-        let from = self.rules.style(self.from);
-        let (canon, whole) = match self.rules.read_response(self.from, doc) {
-            Ok(c) => (c, true),
-            Err(as_document) => match self.rules.read_resource(self.from, doc) {
-                Ok(c) => (c, false),
-                Err(as_resource) => {
-                    // Report the reading that matches the document's shape.
-                    let wrapped = from
-                        .unwrap(doc)
-                        .is_some_and(|inner| !std::ptr::eq(inner, doc));
-                    let e = if wrapped { as_document } else { as_resource };
-                    return Err(messages(e));
-                }
-            },
-        };
-        let mut notes = Vec::new();
-        let lost = self.not_held(&canon);
-        if !lost.is_empty() {
-            if self.strict {
-                self.refused.set(true);
-                return Err(lost
-                    .iter()
-                    .map(|n| {
-                        format!(
-                            "{n}: the {} style cannot hold this field, so it would be lost",
-                            self.to_name()
-                        )
-                    })
-                    .collect());
-            }
-            notes.push(self.dropped_note(&lost));
-        }
-        let (body, lossy) = if whole {
-            let request_id = doc
-                .pointer("/meta/request_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()));
-            let timestamp = crate::clock::now();
-            let r = self
-                .rules
-                .render_response(self.to, &canon, Method::Get, &request_id, &timestamp)
-                .map_err(messages)?;
-            (r.body, r.lossy)
-        } else {
-            self.rules
-                .render_resource(self.to, &canon)
-                .map_err(messages)?
-        };
-        notes.extend(lossy.into_iter().map(|l| format!("lossy: {l}")));
-        Ok(Done { body, notes })
-    }
-
-    /// Fields of the input (in its own names) that the target style has no place for; a
-    /// field the role table re-derives to the same value is not lost.
-    fn not_held(&self, canon: &Canonical) -> Vec<String> {
-        let (from, to) = (self.rules.style(self.from), self.rules.style(self.to));
-        let mut names: Vec<String> = Vec::new();
-        for (id, value) in canon.present() {
-            if value.is_null() || to.holds(id, crate::translate::Kind::Response) {
-                continue;
-            }
-            let field = self.rules.registry().field(id);
-            if field.derive.is_some() && self.rules.derive(canon, id).as_ref() == Some(value) {
-                continue;
-            }
-            let name = from
-                .name_of(id)
-                .unwrap_or_else(|| self.rules.registry().name(id).to_owned());
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        names
-    }
-}
-
-/// A translation error as one message per problem.
-fn messages(e: TranslateError) -> Vec<String> {
-    match e {
-        TranslateError::Invalid(errors) if !errors.is_empty() => {
-            errors.into_iter().map(|e| e.message).collect()
-        }
-        other => vec![other.to_string()],
     }
 }
