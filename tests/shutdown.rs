@@ -170,3 +170,54 @@ async fn the_demo_serves_its_printed_curl_lines_and_stops_on_ctrl_c() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_access_log_line_is_written_before_dragoman_serve_exits_on_sigterm() {
+    let envelope = start_backend(dragoman::backends::BackendStyle::Envelope).await;
+    let camel = start_backend(dragoman::backends::BackendStyle::Camel).await;
+    let snake = start_backend(dragoman::backends::BackendStyle::Snake).await;
+    let (port, admin) = (free_port(), free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gw.toml");
+    std::fs::write(
+        &path,
+        stack_config(&envelope, &camel, &snake, port, admin, 30, ""),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("DRAGOMAN_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_for_port(port).await;
+    // Bounded: 200 requests on loopback, then the signal at once, while lines are queued.
+    let http = client();
+    for i in 0..200 {
+        let r = http
+            .get(format!("http://127.0.0.1:{port}/api/users/{JOHN}"))
+            .bearer_auth("in-demo-admin")
+            .header("x-request-id", format!("flush-{i}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    kill(child.id(), "-TERM");
+    let status =
+        wait_exit(&mut child, Duration::from_secs(10)).expect("exits within 10 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    let missing: Vec<usize> = (0..200)
+        .filter(|i| {
+            !text.contains(&format!("flush-{i} ")) && !text.contains(&format!("flush-{i}\""))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "access log lines lost: {missing:?}\n{text}"
+    );
+}

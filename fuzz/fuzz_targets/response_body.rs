@@ -4,21 +4,13 @@
 //! what is written must be JSON valid against the client's response schema.
 #![no_main]
 
-use dragoman::translate::{Method, RuleSet, StyleId};
+use dragoman::translate::Method;
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 
-fn rules() -> &'static RuleSet {
-    static RULES: OnceLock<RuleSet> = OnceLock::new();
-    RULES.get_or_init(|| RuleSet::builtin().expect("built-in rules"))
-}
+#[path = "shared/mod.rs"]
+mod shared;
 
-fn pair(selector: u8) -> (StyleId, StyleId) {
-    let styles: Vec<StyleId> = rules().styles().map(|(id, _)| id).collect();
-    let n = styles.len();
-    let i = selector as usize % (n * n);
-    (styles[i / n], styles[i % n])
-}
+use shared::{pair, rules};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {

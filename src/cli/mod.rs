@@ -65,7 +65,7 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::logging::init(cli.log_format == LogFormatArg::Json);
+    let _log = crate::logging::init(cli.log_format == LogFormatArg::Json);
     match cli.command {
         Command::Demo => crate::server::run_demo(),
         Command::Serve { config } => crate::server::run_serve(&config),

@@ -109,6 +109,11 @@ impl ProxyHttp for Gateway {
         Ctx::default()
     }
 
+    /// No downstream modules: pingora's default registers a disabled compression module,
+    /// which still builds a context and runs its filters on every request. The gateway
+    /// writes every response itself in `request_filter`.
+    fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {}
+
     /// Answers every request here and returns `Ok(true)`: pingora's own proxy phases, which
     /// would send the request upstream before its body is validated, are never reached.
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> pingora::Result<bool> {
