@@ -18,9 +18,11 @@
 # instead of building target/release/dragoman), PIN (1 = pin with taskset: wrk and the
 # backend on core 0, the proxy under test — nginx or the gateway — alone on core 1; the
 # default when there are at least 2 cores; 0 = let the scheduler place everything).
-# Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script);
+# Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script),
+# camel_to_envelope.js (the njs peer), examples/bare_pingora.rs (the pingora floor);
 # benches/lib.sh (helpers shared with benches/icount.sh).
-# Installs wrk, nginx-light, curl and cmake with apt-get when missing (root, or sudo -n).
+# Installs wrk, nginx-light, libnginx-mod-http-js, curl and cmake with apt-get when missing
+# (root, or sudo -n).
 
 set -euo pipefail
 
@@ -75,6 +77,8 @@ NGINX=$(command -v nginx 2>/dev/null || true)
 [[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
 need wrk
 [[ -n $NGINX ]] || MISSING+=(nginx-light)
+NJS_MODULE=/usr/lib/nginx/modules/ngx_http_js_module.so
+[[ -f $NJS_MODULE ]] || MISSING+=(libnginx-mod-http-js)
 need curl
 [[ -x $BIN ]] || need cmake # pingora's build needs it
 if ((${#MISSING[@]})); then
@@ -86,6 +90,13 @@ fi
 cd "$ROOT"
 [[ -z ${DRAGOMAN_BIN:-} ]] || say "using DRAGOMAN_BIN=$BIN (no build)"
 build_release "a clean build takes ~5 min on 2 cores"
+# The bare-pingora floor (examples/bare_pingora.rs); BARE_PINGORA_BIN skips the build.
+BARE=${BARE_PINGORA_BIN:-$TARGET/release/examples/bare_pingora}
+if [[ -z ${BARE_PINGORA_BIN:-} ]]; then
+    say "building: cargo build --release --example bare_pingora"
+    cargo build --release --quiet --example bare_pingora || die "cargo build --example bare_pingora failed"
+fi
+[[ -x $BARE ]] || die "no executable bare_pingora at $BARE"
 
 mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
@@ -158,7 +169,8 @@ start_nginx() {
     for attempt in 1 2 3; do
         pick_port NGINX_PORT
         from_template "$HERE/nginx.conf.in" "$WORK/nginx.conf" \
-            PREFIX="$WORK" NGINX_PORT="$NGINX_PORT" BACKEND_PORT="$BACKEND_PORT"
+            PREFIX="$WORK" NGINX_PORT="$NGINX_PORT" BACKEND_PORT="$BACKEND_PORT" \
+            NJS_MODULE="$NJS_MODULE" HERE="$HERE"
         "${ORPHAN_GUARD[@]}" "${ON_PROXY[@]}" "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" \
             >"$WORK/nginx.out" 2>&1 &
         NGINX_PID=$!
@@ -170,6 +182,29 @@ start_nginx() {
         forget_pid "$NGINX_PID"
     done
     die "nginx would not start"
+}
+
+# start_bare MODE VAR_PID VAR_PORT: examples/bare_pingora in MODE (fixed | proxy) on core 1.
+start_bare() {
+    local mode=$1 attempt port pid args
+    for attempt in 1 2 3; do
+        pick_port port
+        args=("$mode" "127.0.0.1:$port")
+        [[ $mode == proxy ]] && args+=("127.0.0.1:$BACKEND_PORT")
+        "${ORPHAN_GUARD[@]}" "${ON_PROXY[@]}" "$BARE" "${args[@]}" >"$WORK/bare-$mode.log" 2>&1 &
+        pid=$!
+        PIDS+=("$pid")
+        if wait_ready "$pid" "http://127.0.0.1:$port/api/users/$USER_ID"; then
+            printf -v "$2" '%s' "$pid"
+            printf -v "$3" '%s' "$port"
+            return 0
+        fi
+        say "bare pingora ($mode) did not start (attempt $attempt):"
+        tail -n 5 "$WORK/bare-$mode.log" >&2
+        stop_pid "$pid"
+        forget_pid "$pid"
+    done
+    die "bare pingora ($mode) would not start"
 }
 
 GATEWAY_PID="" GATEWAY_PORT="" ADMIN_PORT=""
@@ -353,8 +388,11 @@ START_EPOCH=$(date +%s)
 start_backend
 start_nginx
 start_gateway warn "$WORK/gateway.log"
+start_bare fixed BARE_FIXED_PID BARE_FIXED_PORT
+start_bare proxy BARE_PROXY_PID BARE_PROXY_PORT
 say "backend 127.0.0.1:$BACKEND_PORT (pid $BACKEND_PID), nginx 127.0.0.1:$NGINX_PORT (pid $NGINX_PID)," \
-    "gateway 127.0.0.1:$GATEWAY_PORT admin :$ADMIN_PORT (pid $GATEWAY_PID)"
+    "gateway 127.0.0.1:$GATEWAY_PORT admin :$ADMIN_PORT (pid $GATEWAY_PID)," \
+    "bare pingora :$BARE_FIXED_PORT (fixed) :$BARE_PROXY_PORT (proxy)"
 
 B=http://127.0.0.1:$BACKEND_PORT
 N=http://127.0.0.1:$NGINX_PORT
@@ -364,6 +402,21 @@ row get_direct direct "direct backend GET" GET "$B/api/users/$USER_ID" \
     "$BACKEND_TOKEN" "" "" "$BACKEND_PID"
 row get_nginx nginx "nginx proxy_pass GET" GET "$N/api/users/$USER_ID" \
     "$BACKEND_TOKEN" "" "" "$NGINX_PID"
+# The peers: nginx's cache (warmed: every measured request a hit), nginx + njs doing the same
+# camel -> envelope translation, and pingora with nothing of ours (fixed body; proxy_pass).
+probe GET "$N/cached/api/users/$USER_ID" "$BACKEND_TOKEN" ""
+row get_nginx_cache nginx "nginx proxy_cache GET, every request a hit" GET "$N/cached/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "" HIT "$NGINX_PID"
+row get_njs nginx "nginx + njs camel → envelope GET" GET "$N/njs/v1/users/user_$USER_ID" \
+    "$BACKEND_TOKEN" "" "" "$NGINX_PID"
+row get_bare_fixed pingora "bare pingora, fixed body from request_filter" GET \
+    "http://127.0.0.1:$BARE_FIXED_PORT/api/users/$USER_ID" "$BACKEND_TOKEN" "" "" "$BARE_FIXED_PID"
+row get_bare_proxy pingora "bare pingora proxy_pass GET" GET \
+    "http://127.0.0.1:$BARE_PROXY_PORT/api/users/$USER_ID" "$BACKEND_TOKEN" "" "" "$BARE_PROXY_PID"
+stop_pid "$BARE_FIXED_PID"
+forget_pid "$BARE_FIXED_PID"
+stop_pid "$BARE_PROXY_PID"
+forget_pid "$BARE_PROXY_PID"
 row get_gw gateway "gateway translated GET, cache off" GET "$G/nocache/v1/users/user_$USER_ID" \
     "$GATEWAY_TOKEN" "" BYPASS "$GATEWAY_PID"
 # warm the cache: the first GET fills it, the pre-flight of the row must then be a HIT
@@ -393,6 +446,11 @@ start_gateway info /dev/null
 G=http://127.0.0.1:$GATEWAY_PORT
 row get_gw_log gateway "gateway translated GET, cache off, access log on" GET \
     "$G/nocache/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" "" BYPASS "$GATEWAY_PID"
+probe GET "$G/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" ""
+row get_hit_log gateway "gateway cache-hit GET, access log on" GET "$G/v1/users/user_$USER_ID" \
+    "$GATEWAY_TOKEN" "" HIT "$GATEWAY_PID"
+row put_gw_log gateway "gateway translated PUT, access log on" PUT "$G/v1/users/user_$USER_ID" \
+    "$GATEWAY_TOKEN" "$ENVELOPE_PUT" "" "$GATEWAY_PID"
 GW_LOG_HWM=$(mem_kib "$GATEWAY_PID" VmHWM)
 stop_pid "$GATEWAY_PID"
 forget_pid "$GATEWAY_PID"
@@ -413,6 +471,7 @@ else
     COMMIT="commit $COMMIT"
 fi
 NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
+njs_version() { dpkg-query -W -f '${Version}' libnginx-mod-http-js 2>/dev/null || echo "(version unknown)"; }
 WRK_VERSION=$(wrk -v 2>&1 | awk 'NR == 1 {print $2}' || true) # wrk -v exits 1
 
 if ((PIN)); then
@@ -428,9 +487,11 @@ fi
     echo "- each row: \`wrk -t$WRK_THREADS -c$CONNS -d$DURATION --latency\` on 127.0.0.1" \
         "(wrk $WRK_VERSION), after a $WARMUP warm-up; $PLACEMENT"
     echo "- gateway: \`dragoman serve\`, 1 proxy worker thread, envelope clients → camel backend;" \
-        "**access log off** (\`DRAGOMAN_LOG=warn\`) except the last row (\`DRAGOMAN_LOG=info\`, stderr to /dev/null)"
+        "**access log off** (\`DRAGOMAN_LOG=warn\`) except the last three rows (\`DRAGOMAN_LOG=info\`, stderr to /dev/null)"
     echo "- backend: \`dragoman backend --style camel\` (hyper, tokio default worker threads);" \
-        "nginx $NGINX_VERSION: 1 worker, access_log off, \`proxy_pass\` with \`keepalive 32\`, HTTP/1.1 upstream"
+        "nginx $NGINX_VERSION: 1 worker, access_log off, \`proxy_pass\` with \`keepalive 32\`, HTTP/1.1 upstream;" \
+        "proxy_cache in a 64 MiB zone; njs $(njs_version) running benches/load/camel_to_envelope.js (subrequest);" \
+        "bare pingora: examples/bare_pingora.rs, 1 worker thread, no log"
     echo "- peak RSS (VmHWM): gateway $(mib "$GW_HWM") (RSS $(mib "$GW_RSS") after its rows;" \
         "$(mib "$GW_LOG_HWM") for the access-log run), nginx worker $(mib "$NGINX_HWM"), backend $(mib "$BACKEND_HWM")"
     echo
@@ -447,7 +508,6 @@ fi
             vs_nginx="—"
             proxy_cpu="—"
             ;;
-        nginx) vs_nginx="1.00" ;;
         esac
         flag=""
         [[ -n ${NOTE[$key]} ]] && flag=" ⚠"
@@ -462,6 +522,19 @@ fi
         "over the measured run divided by its requests, total (user + system) — the steadier figure on a" \
         "shared box: a proxy alone on its core tops out near 1e6 / (its CPU µs/req) req/s." \
         "Other CPU: what the rest of the machine used during the run (all of it minus wrk, the proxy and the backend)."
+    echo
+    echo "Against the peers, in this run (issue 11's targets):"
+    echo "(the gateway with its access log on, as shipped; in brackets with it off; nginx's peers with theirs off)"
+    echo "- translated GET ÷ nginx + njs: $(ratio "${RPS[get_gw_log]:-NaN}" "${RPS[get_njs]:-NaN}")" \
+        "($(ratio "${RPS[get_gw]}" "${RPS[get_njs]:-NaN}")) — target ≥ 1.2, stretch 1.5"
+    echo "- translated GET ÷ bare pingora proxy_pass: $(ratio "${RPS[get_gw_log]:-NaN}" "${RPS[get_bare_proxy]:-NaN}")" \
+        "($(ratio "${RPS[get_gw]}" "${RPS[get_bare_proxy]:-NaN}"))"
+    echo "- cache-hit GET ÷ nginx proxy_cache: $(ratio "${RPS[get_hit_log]:-NaN}" "${RPS[get_nginx_cache]:-NaN}")" \
+        "($(ratio "${RPS[get_hit]}" "${RPS[get_nginx_cache]:-NaN}")) — target ≥ 0.8, stretch 1.0"
+    echo "- cache-hit GET ÷ bare pingora fixed body: $(ratio "${RPS[get_hit_log]:-NaN}" "${RPS[get_bare_fixed]:-NaN}")" \
+        "($(ratio "${RPS[get_hit]}" "${RPS[get_bare_fixed]:-NaN}"))"
+    echo "- translated PUT ÷ translated GET: $(ratio "${RPS[put_gw_log]:-NaN}" "${RPS[get_gw_log]:-NaN}")" \
+        "($(ratio "${RPS[put_gw]}" "${RPS[get_gw]}")) — target ≥ 0.9"
     if ((GATEWAY_ERRORS > 0)); then
         echo
         echo "The gateway logged $GATEWAY_ERRORS WARN/ERROR lines (target/load-bench/gateway.log)."
