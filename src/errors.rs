@@ -74,42 +74,69 @@ pub struct Reply {
     pub body: Bytes,
 }
 
+/// What a client is told of an error: its status, the envelope style's `error.code`, and the
+/// public message (never an upstream's or our own internals).
+struct Answer {
+    status: u16,
+    code: &'static str,
+    message: std::borrow::Cow<'static, str>,
+}
+
 impl GatewayError {
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::MalformedId | Self::BadJson | Self::BadFraming(_) => 400,
-            Self::Unauthorized => 401,
-            Self::Forbidden(_) => 403,
-            Self::NoRoute | Self::NotFound => 404,
-            Self::MethodNotAllowed { .. } => 405,
-            Self::RequestTimeout => 408,
-            Self::PayloadTooLarge { .. } => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::Validation(_) => 422,
-            Self::HeaderTooLarge { .. } => 431,
-            Self::Upstream { status, .. } => *status,
-            Self::BadGateway(_) => 502,
-            Self::GatewayTimeout => 504,
-            Self::Internal(_) => 500,
+    /// Every variant's status, code and public message, side by side (the error table of the
+    /// README, "Errors").
+    fn answer(&self) -> Answer {
+        use std::borrow::Cow::{Borrowed, Owned};
+        let (status, code, message) = match self {
+            Self::MalformedId | Self::BadJson | Self::BadFraming(_) => {
+                (400, "INVALID_REQUEST", Owned(self.to_string()))
+            }
+            Self::Unauthorized => (401, "UNAUTHORIZED", Owned(self.to_string())),
+            Self::Forbidden(_) => (403, "FORBIDDEN", Owned(self.to_string())),
+            Self::NoRoute => (404, "NOT_FOUND", Borrowed("Not found")),
+            Self::NotFound => (404, "NOT_FOUND", Owned(self.to_string())),
+            Self::MethodNotAllowed { .. } => (405, "METHOD_NOT_ALLOWED", Owned(self.to_string())),
+            Self::RequestTimeout => (408, "REQUEST_TIMEOUT", Owned(self.to_string())),
+            Self::PayloadTooLarge { .. } => (413, "PAYLOAD_TOO_LARGE", Owned(self.to_string())),
+            Self::UnsupportedMediaType => (415, "UNSUPPORTED_MEDIA_TYPE", Owned(self.to_string())),
+            Self::Validation(_) => (422, "VALIDATION_ERROR", Owned(self.to_string())),
+            Self::HeaderTooLarge { .. } => (
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                Owned(self.to_string()),
+            ),
+            Self::Upstream { status, .. } => (*status, code_for(*status), Owned(self.to_string())),
+            Self::BadGateway(_) => (
+                502,
+                "BAD_GATEWAY",
+                Borrowed("The upstream service failed or returned an invalid response"),
+            ),
+            Self::GatewayTimeout => (
+                504,
+                "GATEWAY_TIMEOUT",
+                Borrowed("The upstream service did not answer in time"),
+            ),
+            Self::Internal(_) => (500, "INTERNAL_ERROR", Borrowed("Internal error")),
+        };
+        Answer {
+            status,
+            code,
+            message,
         }
+    }
+
+    pub fn status(&self) -> u16 {
+        self.answer().status
     }
 
     /// The envelope-style code; also the log's error kind.
     pub fn code(&self) -> &'static str {
-        code_for(self.status())
+        self.answer().code
     }
 
     /// What the client is told. Upstream and internal failures stay in the log.
     pub fn public_message(&self) -> String {
-        match self {
-            Self::NoRoute => "Not found".into(),
-            Self::BadGateway(_) => {
-                "The upstream service failed or returned an invalid response".into()
-            }
-            Self::GatewayTimeout => "The upstream service did not answer in time".into(),
-            Self::Internal(_) => "Internal error".into(),
-            other => other.to_string(),
-        }
+        self.answer().message.into_owned()
     }
 
     /// Renders the error in `style` (or as plain JSON when no route applies).
@@ -120,8 +147,11 @@ impl GatewayError {
         timestamp: &str,
         path: &str,
     ) -> Reply {
-        let status = self.status();
-        let message = self.public_message();
+        let Answer {
+            status,
+            code,
+            message,
+        } = self.answer();
         let errors: &[FieldError] = match self {
             Self::Validation(errs) => errs,
             _ => &[],
@@ -134,7 +164,7 @@ impl GatewayError {
             Some(style) => {
                 let info = ErrorInfo {
                     status,
-                    code: self.code(),
+                    code,
                     title: reason(status),
                     message: &message,
                     errors,
@@ -146,7 +176,7 @@ impl GatewayError {
             }
             None => (
                 "application/json".to_owned(),
-                serde_json::json!({"error": {"code": self.code(), "message": message}, "request_id": request_id}),
+                serde_json::json!({"error": {"code": code, "message": message}, "request_id": request_id}),
             ),
         };
         let body = serde_json::to_vec(&body).unwrap_or_default();

@@ -50,11 +50,11 @@ impl Gateway {
         let route = &plan.route;
         let client = self.rules.style(plan.client);
         let method = match incoming.method.as_str() {
-            "GET" if client.allows("GET") => Method::Get,
-            "PUT" if client.allows("PUT") => Method::Put,
+            "GET" if client.allows(Method::Get) => Method::Get,
+            "PUT" if client.allows(Method::Put) => Method::Put,
             _ => {
                 return Err(GatewayError::MethodNotAllowed {
-                    allow: client.methods.join(", "),
+                    allow: client.allow_header(),
                 })
             }
         };

@@ -48,6 +48,26 @@ pub enum Method {
     Put,
 }
 
+impl Method {
+    /// The method named (case-insensitively) in a style file or a request line.
+    pub fn parse(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("GET") {
+            Some(Self::Get)
+        } else if name.eq_ignore_ascii_case("PUT") {
+            Some(Self::Put)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Put => "PUT",
+        }
+    }
+}
+
 /// A style in a [`RuleSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StyleId(u8);

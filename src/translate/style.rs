@@ -138,7 +138,7 @@ pub type Written = (Map<String, Value>, Vec<Lossy>);
 pub struct Style {
     pub name: String,
     pub path: PathTemplate,
-    pub methods: Vec<String>,
+    pub methods: Vec<Method>,
     pub auth: AuthScheme,
     pub response: ResponseShape,
     pub error: ErrorShape,
@@ -186,8 +186,14 @@ impl Style {
             .max_by_key(|r| r.path.keys().len())
     }
 
-    pub fn allows(&self, method: &str) -> bool {
-        self.methods.iter().any(|m| m == method)
+    pub fn allows(&self, method: Method) -> bool {
+        self.methods.contains(&method)
+    }
+
+    /// The methods for an `Allow` header (`GET, PUT`).
+    pub fn allow_header(&self) -> String {
+        let names: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
+        names.join(", ")
     }
 
     /// Reads a document of this style into canonical form. Requests may not carry fields the

@@ -10,6 +10,7 @@ use crate::translate::schema::Schema;
 use crate::translate::style::{AuthScheme, ErrorShape, PathTemplate, ResponseShape, Style};
 use crate::translate::table::Tables;
 use crate::translate::template::Template;
+use crate::translate::Method;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -109,14 +110,13 @@ pub(super) fn compile_style(
         .ok();
     let mut methods = Vec::new();
     for m in rp.methods {
-        let up = m.to_ascii_uppercase();
-        if !matches!(up.as_str(), "GET" | "PUT") {
-            ctx.at(
+        match Method::parse(&m) {
+            Some(method) => methods.push(method),
+            None => ctx.at(
                 path_span.clone(),
                 format!("path.methods: '{m}' is not supported (GET, PUT)"),
-            );
+            ),
         }
-        methods.push(up);
     }
     let id_schema = Schema::compile(rp.id)
         .map_err(|e| {
