@@ -12,7 +12,6 @@ use crate::metrics::Metrics;
 use crate::proxy::deadline::HeadDeadline;
 use crate::proxy::Gateway;
 use async_trait::async_trait;
-use parking_lot::Mutex;
 use pingora::server::configuration::ServerConf;
 use pingora::server::{RunArgs, Server, ShutdownSignal, ShutdownSignalWatch};
 use std::path::Path;
@@ -20,11 +19,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
+/// Waits for SIGINT/SIGTERM, then for the requests in progress (at most the grace period).
 struct Stop {
-    channel: Mutex<Option<oneshot::Receiver<()>>>,
-    signals: bool,
     inflight: Arc<AtomicUsize>,
     grace: Duration,
 }
@@ -57,23 +54,7 @@ async fn os_signal() {
 #[async_trait]
 impl ShutdownSignalWatch for Stop {
     async fn recv(&self) -> ShutdownSignal {
-        let channel = self.channel.lock().take();
-        let from_channel = async {
-            match channel {
-                Some(rx) => {
-                    let _ = rx.await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        if self.signals {
-            tokio::select! {
-                _ = from_channel => {}
-                _ = os_signal() => {}
-            }
-        } else {
-            from_channel.await;
-        }
+        os_signal().await;
         tracing::info!(
             "stopping: waiting for requests in progress (at most {:?})",
             self.grace
@@ -83,34 +64,6 @@ impl ShutdownSignalWatch for Stop {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         ShutdownSignal::FastShutdown
-    }
-}
-
-/// A gateway running on its own thread (tests, demo).
-pub struct Running {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Running {
-    /// Stops the gateway and waits for it.
-    pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown();
     }
 }
 
@@ -132,6 +85,11 @@ pub enum ServerError {
 fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), ServerError> {
     let conf = ServerConf {
         threads: config.threads,
+        // One runtime per worker thread: a request stays on the thread that accepted it (no
+        // work-stealing queue or cross-thread wake-ups on the hot path). pingora keeps these
+        // runtimes' handles in process-wide thread-locals, so one process runs one gateway
+        // (the tests start each gateway as its own `dragoman serve`).
+        work_stealing: false,
         grace_period_seconds: Some(0),
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: 256,
@@ -176,40 +134,9 @@ fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), ServerErr
     ))
 }
 
-/// Starts the gateway on a thread of its own; it runs until [`Running::stop`] or drop.
-pub fn spawn(config: Arc<Config>) -> Result<Running, ServerError> {
-    let (tx, rx) = oneshot::channel();
-    let stop = Stop {
-        channel: Mutex::new(Some(rx)),
-        signals: false,
-        inflight: Arc::new(AtomicUsize::new(0)),
-        grace: config.grace_period,
-    };
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("dragoman-gateway".into())
-        .spawn(move || match build(config, stop) {
-            Ok((server, args)) => {
-                let _ = ready_tx.send(Ok(()));
-                server.run(args);
-            }
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-            }
-        })
-        .map_err(ServerError::Thread)?;
-    ready_rx.recv().map_err(|_| ServerError::DiedStarting)??;
-    Ok(Running {
-        stop: Some(tx),
-        thread: Some(thread),
-    })
-}
-
 /// Runs the gateway in this thread until SIGINT/SIGTERM.
 fn run_until_signal(config: Arc<Config>) -> Result<(), ServerError> {
     let stop = Stop {
-        channel: Mutex::new(None),
-        signals: true,
         inflight: Arc::new(AtomicUsize::new(0)),
         grace: config.grace_period,
     };

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::demo::*;
@@ -217,39 +216,9 @@ async fn a_malformed_client_request_id_is_replaced_by_a_generated_one() {
 // Logs
 // =============================================================================================
 
-/// Everything logged at INFO and above in this test process, from the first call on.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let sink = buf.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-            .with_ansi(false)
-            .with_writer(move || LogSink(sink.clone()))
-            .try_init();
-        buf
-    })
-    .clone()
-}
-
-struct LogSink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogSink {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_log_carries_the_request_id_and_never_a_secret() {
-    let logs = captured_logs();
-    let stack = start_stack(30, "").await;
+    let stack = start_stack_logging(30, "", "info").await;
     let mut ids = Vec::new();
     for (i, (style, key)) in [
         (Snake, ADMIN),
@@ -277,7 +246,7 @@ async fn the_access_log_carries_the_request_id_and_never_a_secret() {
     // The access line is written after the response: wait for it, at most 2 s.
     let mut text = String::new();
     for _ in 0..200 {
-        text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        text = stack.gateway_log();
         if ids.iter().all(|id| text.contains(id.as_str())) {
             break;
         }

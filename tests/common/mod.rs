@@ -15,6 +15,7 @@ pub mod fake;
 pub mod gen;
 pub mod http;
 pub mod problems;
+pub mod process;
 pub mod raw;
 pub mod schemas;
 
@@ -85,7 +86,7 @@ pub struct Stack {
     pub envelope: Backend,
     pub camel: Backend,
     pub snake: Backend,
-    pub gateway: Option<dragoman::server::Running>,
+    pub gateway: Option<process::GatewayProcess>,
     /// `http://127.0.0.1:PORT` of the gateway.
     pub base: String,
     /// `http://127.0.0.1:PORT` of the admin listener.
@@ -98,6 +99,11 @@ impl Stack {
         format!("{}{}", self.base, path_and_query)
     }
 
+    /// What the gateway process has logged so far.
+    pub fn gateway_log(&self) -> String {
+        self.gateway.as_ref().map(|g| g.log()).unwrap_or_default()
+    }
+
     /// The backend of a style.
     pub fn backend(&self, style: BackendStyle) -> &Backend {
         match style {
@@ -107,7 +113,8 @@ impl Stack {
         }
     }
 
-    /// Stops the gateway (on a blocking thread: pingora's shutdown joins its runtimes).
+    /// Stops the gateway as an operator would (SIGTERM: requests in progress finish) and waits
+    /// for its exit, on a blocking thread.
     pub async fn stop(mut self) {
         if let Some(g) = self.gateway.take() {
             tokio::task::spawn_blocking(move || g.stop())
@@ -119,9 +126,8 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        if let Some(g) = self.gateway.take() {
-            std::thread::spawn(move || g.stop());
-        }
+        // Dropping the process handle kills the gateway at once.
+        self.gateway.take();
     }
 }
 
@@ -212,6 +218,24 @@ pub async fn start_stack(cache_ttl_secs: u64, extra: &str) -> Stack {
     start_gateway_with(envelope, camel, snake, text, port, admin).await
 }
 
+/// [`start_stack`], the gateway logging at `level` ([`Stack::gateway_log`] reads it).
+pub async fn start_stack_logging(cache_ttl_secs: u64, extra: &str, level: &str) -> Stack {
+    let envelope = start_backend(BackendStyle::Envelope).await;
+    let camel = start_backend(BackendStyle::Camel).await;
+    let snake = start_backend(BackendStyle::Snake).await;
+    let (port, admin) = (free_port(), free_port());
+    let text = stack_config(
+        &envelope,
+        &camel,
+        &snake,
+        port,
+        admin,
+        cache_ttl_secs,
+        extra,
+    );
+    start_gateway_logging(envelope, camel, snake, text, port, admin, level).await
+}
+
 /// Starts a gateway from config text (ports must match `port`/`admin`).
 pub async fn start_gateway_with(
     envelope: Backend,
@@ -221,14 +245,23 @@ pub async fn start_gateway_with(
     port: u16,
     admin: u16,
 ) -> Stack {
-    let config =
-        dragoman::config::Config::from_str("test.toml", &text, std::path::Path::new("."), &|_| {
-            None
-        })
-        .unwrap_or_else(|e| panic!("test config: {e}"));
-    let running = dragoman::server::spawn(std::sync::Arc::new(config)).expect("gateway starts");
+    start_gateway_logging(envelope, camel, snake, text, port, admin, "error").await
+}
+
+/// [`start_gateway_with`], the gateway logging at `level` ([`Stack::gateway_log`] reads it).
+pub async fn start_gateway_logging(
+    envelope: Backend,
+    camel: Backend,
+    snake: Backend,
+    text: String,
+    port: u16,
+    admin: u16,
+    level: &str,
+) -> Stack {
+    let mut running = process::GatewayProcess::start(&text, level);
     wait_for_port(port).await;
     wait_for_port(admin).await;
+    assert!(running.running(), "the gateway exited while starting");
     Stack {
         envelope,
         camel,
