@@ -85,11 +85,10 @@ pub enum ServerError {
 fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), ServerError> {
     let conf = ServerConf {
         threads: config.threads,
-        // One runtime per worker thread: a request stays on the thread that accepted it (no
-        // work-stealing queue or cross-thread wake-ups on the hot path). pingora keeps these
-        // runtimes' handles in process-wide thread-locals, so one process runs one gateway
-        // (the tests start each gateway as its own `dragoman serve`).
-        work_stealing: false,
+        // pingora's work-stealing runtime. Per-thread runtimes (`work_stealing = false`) were
+        // 8-12% faster, but a `dragoman serve` on them sometimes did not exit within 10 s of
+        // SIGTERM (seen under the full test suite's load, 2 runs in 5); until that is
+        // understood we ship what stops reliably. See benches/README.md, issue 11.
         grace_period_seconds: Some(0),
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: 256,
