@@ -66,49 +66,69 @@ impl Registry {
         self.fields.is_empty()
     }
 
+    /// The fields with a `derive` declaration (the few a read may fill in).
+    pub fn derived(&self) -> impl Iterator<Item = FieldId> + '_ {
+        self.ids().filter(|id| self.field(*id).derive.is_some())
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = FieldId> + '_ {
         (0..self.fields.len()).map(|i| FieldId(i as u16))
     }
 }
 
-/// A user in canonical form. Each slot is absent (`None`), explicitly `null` (clears the
-/// field on a partial update), or a value.
+/// A user in canonical form. Each field is absent, explicitly `null` (clears the field on a
+/// partial update), or a value.
+///
+/// Sparse: only the fields present are stored, sorted by field id. A user holds a dozen of the
+/// registry's forty fields, and the cache keeps one per user: a dense slot per field cost more
+/// than the values themselves.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Canonical {
-    slots: Vec<Option<Value>>,
+    fields: Vec<(FieldId, Value)>,
+    /// Ids at or past this are not in the registry (and are ignored, as by a missing slot).
+    limit: u16,
 }
 
 impl Canonical {
     pub fn new(registry: &Registry) -> Self {
         Self {
-            slots: vec![None; registry.len()],
+            fields: Vec::with_capacity(16),
+            limit: registry.len() as u16,
         }
     }
 
+    fn find(&self, id: FieldId) -> Result<usize, usize> {
+        self.fields.binary_search_by_key(&id.0, |(f, _)| f.0)
+    }
+
     pub fn get(&self, id: FieldId) -> Option<&Value> {
-        self.slots.get(id.0 as usize).and_then(Option::as_ref)
+        self.find(id).ok().map(|i| &self.fields[i].1)
     }
 
     pub fn set(&mut self, id: FieldId, value: Value) {
-        if let Some(slot) = self.slots.get_mut(id.0 as usize) {
-            *slot = Some(value);
+        match self.find(id) {
+            Ok(i) => self.fields[i].1 = value,
+            Err(i) if id.0 < self.limit => self.fields.insert(i, (id, value)),
+            Err(_) => {}
         }
     }
 
     pub fn remove(&mut self, id: FieldId) -> Option<Value> {
-        self.slots.get_mut(id.0 as usize).and_then(Option::take)
+        self.find(id).ok().map(|i| self.fields.remove(i).1)
     }
 
     pub fn is_present(&self, id: FieldId) -> bool {
-        self.get(id).is_some()
+        self.find(id).is_ok()
     }
 
     /// The fields that are present (value or null), in registry order.
     pub fn present(&self) -> impl Iterator<Item = (FieldId, &Value)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.as_ref().map(|v| (FieldId(i as u16), v)))
+        self.fields.iter().map(|(id, v)| (*id, v))
+    }
+
+    /// Drops the spare capacity, for a user kept long (in the cache).
+    pub fn shrink(&mut self) {
+        self.fields.shrink_to_fit();
     }
 
     /// A JSON object keyed by canonical names, for the CLI and debugging.
@@ -122,7 +142,7 @@ impl Canonical {
 
     /// Approximate heap size, for byte-bounded caches.
     pub fn weight(&self) -> usize {
-        24 + self.slots.len() * std::mem::size_of::<Option<Value>>() + self.value_bytes()
+        32 + self.fields.capacity() * std::mem::size_of::<(FieldId, Value)>() + self.value_bytes()
     }
 
     /// Approximate heap size of the values alone (what a rendering of them also holds).

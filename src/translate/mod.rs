@@ -276,7 +276,7 @@ impl RuleSet {
 
     /// Fills each absent field that `wanted` accepts from its `derive` declaration.
     fn fill_derived(&self, canon: &mut Canonical, wanted: impl Fn(FieldId) -> bool) {
-        for id in self.registry.ids() {
+        for id in self.registry.derived() {
             if !canon.is_present(id) && wanted(id) {
                 if let Some(v) = self.derive(canon, id) {
                     canon.set(id, v);
