@@ -60,6 +60,10 @@ where
 {
     let conf = ServerConf {
         threads: 1,
+        // Stop at once on SIGTERM (pingora's default grace is a minute): the bench stops it
+        // right after its rows.
+        grace_period_seconds: Some(0),
+        graceful_shutdown_timeout_seconds: Some(1),
         ..ServerConf::default()
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
