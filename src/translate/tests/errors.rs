@@ -56,24 +56,21 @@ fn errors_render_in_each_styles_documented_shape() {
         FieldErrorKind::ValueError,
         "Invalid phone number format",
     )];
-    let snake = s.style(id("snake")).render_error(&info(
-        422,
-        "VALIDATION_ERROR",
-        "Unprocessable Entity",
-        "Invalid phone number format",
-        &errs,
-    ));
+    let invalid_phone = |style: &str| {
+        s.style(id(style)).render_error(&info(
+            422,
+            "VALIDATION_ERROR",
+            "Unprocessable Entity",
+            "Invalid phone number format",
+            &errs,
+        ))
+    };
+    let snake = invalid_phone("snake");
     assert_eq!(
         snake,
         json!({"detail": [{"loc": ["body", "phone"], "msg": "Invalid phone number format", "type": "value_error"}]})
     );
-    let camel = s.style(id("camel")).render_error(&info(
-        422,
-        "VALIDATION_ERROR",
-        "Unprocessable Entity",
-        "Invalid phone number format",
-        &errs,
-    ));
+    let camel = invalid_phone("camel");
     assert_eq!(
         camel["errors"],
         json!([{"pointer": "/phone", "detail": "Invalid phone number format"}])
