@@ -261,7 +261,10 @@ probe() {
 # reaches our trap at once instead of after the run.
 run_wrk() {
     local out=$1 dur=$2 method=$3 url=$4 token=$5 body=$6 rc=0
-    local args=(-t"$WRK_THREADS" -c"$CONNS" -d"$dur" --latency --timeout 2s
+    # ROW_CONNS (set for one row) overrides CONNS: the one-connection latency rows.
+    local conns=${ROW_CONNS:-$CONNS} threads=$WRK_THREADS
+    ((threads <= conns)) || threads=$conns
+    local args=(-t"$threads" -c"$conns" -d"$dur" --latency --timeout 2s
         -H "Authorization: Bearer $token")
     [[ $method == PUT ]] && args+=(-s "$HERE/put.lua")
     WRK_BODY=$body "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" wrk "${args[@]}" "$url" >"$out" 2>&1 &
@@ -402,6 +405,11 @@ row get_direct direct "direct backend GET" GET "$B/api/users/$USER_ID" \
     "$BACKEND_TOKEN" "" "" "$BACKEND_PID"
 row get_nginx nginx "nginx proxy_pass GET" GET "$N/api/users/$USER_ID" \
     "$BACKEND_TOKEN" "" "" "$NGINX_PID"
+# Latency at one connection (nothing queues): the direct backend and nginx, the gateway below.
+ROW_CONNS=1 row c1_direct direct "direct backend GET, 1 connection" GET "$B/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "" "" "$BACKEND_PID"
+ROW_CONNS=1 row c1_nginx nginx "nginx proxy_pass GET, 1 connection" GET "$N/api/users/$USER_ID" \
+    "$BACKEND_TOKEN" "" "" "$NGINX_PID"
 # The peers: nginx's cache (warmed: every measured request a hit), nginx + njs doing the same
 # camel -> envelope translation, and pingora with nothing of ours (fixed body; proxy_pass).
 probe GET "$N/cached/api/users/$USER_ID" "$BACKEND_TOKEN" ""
@@ -445,6 +453,8 @@ forget_pid "$GATEWAY_PID"
 start_gateway info /dev/null
 G=http://127.0.0.1:$GATEWAY_PORT
 row get_gw_log gateway "gateway translated GET, cache off, access log on" GET \
+    "$G/nocache/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" "" BYPASS "$GATEWAY_PID"
+ROW_CONNS=1 row c1_gw gateway "gateway translated GET, 1 connection, access log on" GET \
     "$G/nocache/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" "" BYPASS "$GATEWAY_PID"
 probe GET "$G/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" ""
 row get_hit_log gateway "gateway cache-hit GET, access log on" GET "$G/v1/users/user_$USER_ID" \

@@ -79,6 +79,10 @@ fi
         "($(ratio "${RPS[get_hit]}" "${RPS[get_nginx_cache]:-NaN}")) — target ≥ 0.8, stretch 1.0"
     echo "- cache-hit GET ÷ bare pingora fixed body: $(ratio "${RPS[get_hit_log]:-NaN}" "${RPS[get_bare_fixed]:-NaN}")" \
         "($(ratio "${RPS[get_hit]}" "${RPS[get_bare_fixed]:-NaN}"))"
+    added() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NaN" || b == "NaN") print "n/a"; else printf "%+.0f µs", a - b }'; }
+    echo "- added p50 at one connection over the direct backend: gateway translated GET" \
+        "$(added "${P50[c1_gw]:-NaN}" "${P50[c1_direct]:-NaN}"), nginx proxy_pass" \
+        "$(added "${P50[c1_nginx]:-NaN}" "${P50[c1_direct]:-NaN}") — target ≤ 60 µs for the gateway"
     echo "- translated PUT ÷ translated GET: $(ratio "${RPS[put_gw_log]:-NaN}" "${RPS[get_gw_log]:-NaN}")" \
         "($(ratio "${RPS[put_gw]}" "${RPS[get_gw]}")) — target ≥ 0.9"
     if ((GATEWAY_ERRORS > 0)); then
