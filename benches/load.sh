@@ -21,6 +21,8 @@
 # Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script),
 # camel_to_envelope.js (the njs peer), examples/bare_pingora.rs (the pingora floor);
 # benches/lib.sh (helpers shared with benches/icount.sh).
+# ROUNDS=3 measures each row three times back to back and reports the medians (issue 11's
+# figures are medians of three).
 # Installs wrk, nginx-light, libnginx-mod-http-js, curl and cmake with apt-get when missing
 # (root, or sudo -n).
 
@@ -31,6 +33,7 @@ CONNS=${CONNS:-16}
 WRK_THREADS=${WRK_THREADS:-1}
 WARMUP=${WARMUP:-2s}
 PIN=${PIN:-auto}
+ROUNDS=${ROUNDS:-1}
 
 SCRIPT=load.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,7 +48,7 @@ if [[ $PIN == auto ]]; then
     if (($(nproc) >= 2)) && command -v taskset >/dev/null 2>&1; then PIN=1; fi
 fi
 [[ $PIN == 0 || $PIN == 1 ]] || { say "PIN must be 0 or 1 (got '$PIN')"; exit 2; }
-COMMAND="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP PIN=$PIN${DRAGOMAN_BIN:+ DRAGOMAN_BIN=$DRAGOMAN_BIN} bash benches/load.sh"
+COMMAND="DURATION=$DURATION CONNS=$CONNS WRK_THREADS=$WRK_THREADS WARMUP=$WARMUP PIN=$PIN ROUNDS=$ROUNDS${DRAGOMAN_BIN:+ DRAGOMAN_BIN=$DRAGOMAN_BIN} bash benches/load.sh"
 
 duration_ok() { [[ $1 =~ ^[0-9]+[smh]?$ ]]; }
 if ! duration_ok "$DURATION" || ((10#${DURATION%[smh]} == 0)); then
@@ -53,6 +56,7 @@ if ! duration_ok "$DURATION" || ((10#${DURATION%[smh]} == 0)); then
 fi
 duration_ok "$WARMUP" || die "WARMUP must look like 2s or 0 (got '$WARMUP')"
 [[ $CONNS =~ ^[1-9][0-9]*$ && $WRK_THREADS =~ ^[1-9][0-9]*$ ]] || die "CONNS and WRK_THREADS must be positive integers"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer (got '$ROUNDS')"
 ((CONNS >= WRK_THREADS)) || die "CONNS ($CONNS) must be at least WRK_THREADS ($WRK_THREADS)"
 
 # ---------------------------------------------------------------------------------------
@@ -302,6 +306,21 @@ parse_wrk() {
         }' "$1"
 }
 
+# median_rounds: parse_wrk lines (one per round) -> one line: the median req/s, p50 and p99
+# (the middle value; for an even count the lower middle), and the sums of the counts.
+median_rounds() {
+    awk '
+        function med(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return a[int((n + 1) / 2)]
+        }
+        { n++; r[n] = $1; p[n] = $2; q[n] = $3; if ($1 == "NaN" || $2 == "NaN" || $3 == "NaN" || $4 == "NaN") bad = 1; reqs += $4; non += $5; sock += $6 }
+        END {
+            if (n == 0 || bad) { print "NaN NaN NaN NaN", non + 0, sock + 0; exit }
+            print med(r, n), med(p, n), med(q, n), reqs, non, sock
+        }'
+}
+
 # row KEY KIND LABEL METHOD URL TOKEN BODY EXPECT_XCACHE PROXY_PID
 #   KIND: direct | nginx | gateway (picks the ratio baselines); PROXY_PID: the process
 #   under test (its CPU per request is reported; the backend's is reported separately).
@@ -332,9 +351,17 @@ row() {
     read -r user_p0 sys_p0 < <(cpu_ticks "$proxy")
     read -r u s < <(cpu_ticks "$BACKEND_PID")
     ticks_p0=$((user_p0 + sys_p0)) ticks_b0=$((u + s))
-    if ! run_wrk "$OUT/$key.txt" "$DURATION" "$method" "$url" "$token" "$body"; then
-        note+="wrk failed: $(tail -n 2 "$OUT/$key.txt" 2>/dev/null | tr '\n' ' ' || true); "
-    fi
+    # ROUNDS measured runs back to back: req/s and latencies are their medians, counts and
+    # CPU are over all of them.
+    local round rounds=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+        local file=$OUT/$key.txt
+        ((ROUNDS == 1)) || file=$OUT/$key.round$round.txt
+        rounds+=("$file")
+        if ! run_wrk "$file" "$DURATION" "$method" "$url" "$token" "$body"; then
+            note+="wrk failed: $(tail -n 2 "$file" 2>/dev/null | tr '\n' ' ' || true); "
+        fi
+    done
     read -r user_p1 sys_p1 < <(cpu_ticks "$proxy")
     read -r u s < <(cpu_ticks "$BACKEND_PID")
     ticks_p1=$((user_p1 + sys_p1)) ticks_b1=$((u + s))
@@ -349,7 +376,7 @@ row() {
     if awk -v x="${OTHER[$key]}" 'BEGIN { exit !(x > 0.25) }'; then NOISY=1; fi
 
     local rps p50 p99 reqs non2xx sock
-    read -r rps p50 p99 reqs non2xx sock < <(parse_wrk "$OUT/$key.txt")
+    read -r rps p50 p99 reqs non2xx sock < <(for f in "${rounds[@]}"; do parse_wrk "$f"; done | median_rounds)
     RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99
     NON2XX[$key]=$non2xx SOCKERR[$key]=$sock
     [[ $rps == NaN || $p50 == NaN || $p99 == NaN || $reqs == NaN ]] &&

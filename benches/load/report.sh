@@ -31,7 +31,8 @@ fi
     echo "- command: \`$COMMAND\` (${ELAPSED} s); $COMMIT"
     echo "- machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL RAM, Linux $(uname -r)"
     echo "- each row: \`wrk -t$WRK_THREADS -c$CONNS -d$DURATION --latency\` on 127.0.0.1" \
-        "(wrk $WRK_VERSION), after a $WARMUP warm-up; $PLACEMENT"
+        "(wrk $WRK_VERSION), after a $WARMUP warm-up; $PLACEMENT; rows marked \"1 connection\" at -c1;" \
+        "$(if ((ROUNDS > 1)); then echo "$ROUNDS rounds per row: req/s and latencies are their medians"; else echo "one round per row (ROUNDS=3 for medians)"; fi)"
     echo "- gateway: \`dragoman serve\`, 1 proxy worker thread, envelope clients → camel backend;" \
         "**access log off** (\`DRAGOMAN_LOG=warn\`) except the last three rows (\`DRAGOMAN_LOG=info\`, stderr to /dev/null)"
     echo "- backend: \`dragoman backend --style camel\` (hyper, tokio default worker threads);" \
