@@ -7,50 +7,29 @@
 
 mod common;
 
+use common::demo::{gateway, user_path, ADMIN, DIRECTIONS, MORE_DIRECTIONS};
 use common::gen::{from_schema, Hints};
+use common::schemas::{root, schema};
 use common::*;
-use dragoman::backends::BackendStyle::{self, Camel, Envelope, Snake};
+use dragoman::backends::BackendStyle::{self, Camel, Envelope};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use reqwest::Method;
 use serde_json::Value;
-use std::path::PathBuf;
 
-const ADMIN: &str = "in-demo-admin";
-
-/// Every ordered pair of distinct styles, with the route prefix serving it. The stack's
-/// three unprefixed routes are the demo's; the other three are added here.
-const DIRECTIONS: [(BackendStyle, BackendStyle, &str); 6] = [
-    (Envelope, Camel, ""),
-    (Camel, Snake, ""),
-    (Snake, Envelope, ""),
-    (Envelope, Snake, "/e2s"),
-    (Camel, Envelope, "/c2e"),
-    (Snake, Camel, "/s2c"),
-];
-
-fn upstream_name(style: BackendStyle) -> String {
-    format!("{style}-backend")
-}
-
-fn path(client: BackendStyle, prefix: &str) -> String {
-    match client {
-        Envelope => format!("{prefix}/v1/users/user_{JOHN}"),
-        Camel => format!("{prefix}/api/users/{JOHN}"),
-        Snake => format!("{prefix}/api/v1/user/{JOHN}?api_key={ADMIN}"),
-    }
-}
-
+/// A request to John through the route of `client` under `prefix`, with the admin key.
 fn request(
-    http: &reqwest::Client,
-    base: &str,
+    stack: &Stack,
     client: BackendStyle,
     prefix: &str,
-    method: reqwest::Method,
+    method: Method,
 ) -> reqwest::RequestBuilder {
-    let rb = http.request(method, format!("{base}{}", path(client, prefix)));
-    match client {
-        Snake => rb,
-        _ => rb.bearer_auth(ADMIN),
-    }
+    gateway(
+        stack,
+        client,
+        method,
+        &user_path(client, prefix, JOHN),
+        Some(ADMIN),
+    )
 }
 
 fn cases() -> u32 {
@@ -68,26 +47,15 @@ fn six_directions() -> (tokio::runtime::Runtime, Stack) {
         .enable_all()
         .build()
         .expect("runtime");
-    let extra: String = DIRECTIONS
-        .iter()
-        .filter(|(_, _, prefix)| !prefix.is_empty())
-        .map(|(client, up, prefix)| {
-            format!(
-                "\n[[routes]]\nstyle = \"{client}\"\nupstream = \"{}\"\nprefix = \"{prefix}\"\n",
-                upstream_name(*up)
-            )
-        })
-        .collect();
-    let stack = rt.block_on(start_stack(30, &extra));
+    let stack = rt.block_on(start_stack(30, MORE_DIRECTIONS));
     (rt, stack)
 }
 
 #[test]
 fn a_camel_client_clearing_roles_leaves_the_user_readable_from_every_style() {
     let (rt, stack) = six_directions();
-    let http = client();
     rt.block_on(async {
-        let put = request(&http, &stack.base, Camel, "", reqwest::Method::PUT)
+        let put = request(&stack, Camel, "", Method::PUT)
             .json(&serde_json::json!({"roles": []}))
             .send()
             .await
@@ -104,7 +72,7 @@ fn a_camel_client_clearing_roles_leaves_the_user_readable_from_every_style() {
         // from the upstream and then from the cache.
         for (reader, prefix) in [(Camel, ""), (Envelope, "/e2s")] {
             for round in ["miss", "hit"] {
-                let get = request(&http, &stack.base, reader, prefix, reqwest::Method::GET)
+                let get = request(&stack, reader, prefix, Method::GET)
                     .send()
                     .await
                     .expect("GET");
@@ -123,21 +91,16 @@ fn a_camel_client_clearing_roles_leaves_the_user_readable_from_every_style() {
 #[test]
 fn generated_valid_puts_and_the_gets_after_them_never_get_a_5xx_in_any_direction() {
     let (rt, stack) = six_directions();
-    let http = client();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for (client_style, upstream, prefix) in DIRECTIONS {
+    for dir in DIRECTIONS {
+        let (client_style, upstream, prefix) = (dir.client, dir.backend, dir.prefix);
         let name = client_style.as_str();
-        let schema: Value = serde_json::from_str(
-            &std::fs::read_to_string(root.join(format!("schemas/{name}/request.json")))
-                .expect("request schema"),
-        )
-        .expect("schema json");
-        let hints = Hints::for_style(&root.join("rules"), &format!("{name}.toml"), "request");
-        let strategy = from_schema(&schema, &schema, &hints);
+        let request_schema = schema(name, "request");
+        let hints = Hints::for_style(&root().join("rules"), &format!("{name}.toml"), "request");
+        let strategy = from_schema(&request_schema, &request_schema, &hints);
         // The routes that read the backend this direction writes to.
         let readers: Vec<_> = DIRECTIONS
             .iter()
-            .filter(|(_, up, _)| *up == upstream)
+            .filter(|d| d.backend == upstream)
             .collect();
         let mut runner = TestRunner::new(Config {
             cases: cases(),
@@ -147,7 +110,7 @@ fn generated_valid_puts_and_the_gets_after_them_never_get_a_5xx_in_any_direction
         });
         let result = runner.run(&strategy, |body| {
             rt.block_on(async {
-                let put = request(&http, &stack.base, client_style, prefix, reqwest::Method::PUT)
+                let put = request(&stack, client_style, prefix, Method::PUT)
                     .json(&body)
                     .send()
                     .await
@@ -159,23 +122,18 @@ fn generated_valid_puts_and_the_gets_after_them_never_get_a_5xx_in_any_direction
                         "{client_style}->{upstream}: PUT {body} answered {status}: {text}"
                     )));
                 }
-                for (reader, _, reader_prefix) in &readers {
+                for reader in &readers {
                     for round in 0..2 {
-                        let get = request(
-                            &http,
-                            &stack.base,
-                            *reader,
-                            reader_prefix,
-                            reqwest::Method::GET,
-                        )
-                        .send()
+                        let get = request(&stack, reader.client, reader.prefix, Method::GET)
+                            .send()
                         .await
                         .map_err(|e| TestCaseError::fail(format!("GET: {e}")))?;
                         let code = get.status().as_u16();
                         let text = get.text().await.unwrap_or_default();
                         if code != 200 {
                             return Err(TestCaseError::fail(format!(
-                                "after {client_style}->{upstream} PUT {body} ({status}), GET #{round} as {reader} answered {code}: {text}"
+                                "after {client_style}->{upstream} PUT {body} ({status}), GET #{round} as {} answered {code}: {text}",
+                                reader.client
                             )));
                         }
                     }

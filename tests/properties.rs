@@ -14,10 +14,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use common::gen::{from_schema, Hints};
+use common::schemas::{compile, root, schema, user_validator, validator, STYLES};
 use dragoman::translate::{
     Canonical, Kind, LossNote, Method, RuleSet, StyleId, TranslateError, WritePolicy,
 };
@@ -26,37 +26,35 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
-const STYLES: [&str; 3] = ["envelope", "camel", "snake"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| RuleSet::builtin().expect("built-in rules load"))
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("schema file")).expect("json")
+/// One style's schemas compiled by the reference, `jsonschema`, once for every case.
+struct Reference {
+    user: Validator,
+    response: Validator,
+    request: Validator,
 }
 
-fn schema(style: &str, kind: &str) -> Value {
-    read_json(&root().join(format!("schemas/{style}/{kind}.json")))
-}
-
-/// Compiles a schema exactly as the gateway does: 2020-12, formats checked.
-fn compile(schema: &Value) -> Validator {
-    jsonschema::draft202012::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .expect("schema compiles")
-}
-
-fn user_schema(style: &str) -> Value {
-    let mut user = schema(style, "response")["$defs"]["user"].clone();
-    user["$schema"] = Value::from("https://json-schema.org/draft/2020-12/schema");
-    user
+fn reference(style: &str) -> &'static Reference {
+    static ALL: OnceLock<Vec<Reference>> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        STYLES
+            .iter()
+            .map(|s| Reference {
+                user: user_validator(s),
+                response: validator(s, "response"),
+                request: validator(s, "request"),
+            })
+            .collect()
+    });
+    let i = STYLES
+        .iter()
+        .position(|s| *s == style)
+        .expect("a shipped style");
+    &all[i]
 }
 
 fn cases(default: u32) -> u32 {
@@ -116,8 +114,7 @@ fn response_property(from: &str, to: &str, doc: &Value) -> Result<(), TestCaseEr
         .view(t, &canon)
         .map_err(|e| TestCaseError::fail(format!("{from}->{to} view: {e}")))?;
     let resource: Value = serde_json::from_slice(&view.json).expect("view is JSON");
-    let user = compile(&user_schema(to));
-    if let Some(e) = user.iter_errors(&resource).next() {
+    if let Some(e) = reference(to).user.iter_errors(&resource).next() {
         return Err(TestCaseError::fail(format!(
             "{from}->{to}: {resource} is not a valid {to} user: {e} at {}",
             e.instance_path()
@@ -135,9 +132,8 @@ fn response_property(from: &str, to: &str, doc: &Value) -> Result<(), TestCaseEr
             "byte path and value path differ"
         );
         prop_assert_eq!(&rendered.lossy, &view.lossy);
-        let whole = compile(&schema(to, "response"));
         prop_assert!(
-            whole.is_valid(&rendered.body),
+            reference(to).response.is_valid(&rendered.body),
             "{}->{}: not a valid {} response: {}",
             from,
             to,
@@ -201,9 +197,8 @@ fn request_property(from: &str, to: &str, doc: &Value) -> Result<(), TestCaseErr
     let (f, t) = (id(from), id(to));
     match rules().translate_request(f, t, doc, &WritePolicy::default()) {
         Ok(carried) => {
-            let target = compile(&schema(to, "request"));
             prop_assert!(
-                target.is_valid(&carried.body),
+                reference(to).request.is_valid(&carried.body),
                 "{}->{}: {} is not a valid {} request",
                 from,
                 to,

@@ -126,11 +126,6 @@ impl Canonical {
         self.fields.iter().map(|(id, v)| (*id, v))
     }
 
-    /// Drops the spare capacity, for a user kept long (in the cache).
-    pub fn shrink(&mut self) {
-        self.fields.shrink_to_fit();
-    }
-
     /// A JSON object keyed by canonical names, for the CLI and debugging.
     pub fn to_json(&self, registry: &Registry) -> Value {
         let mut map = serde_json::Map::new();
