@@ -13,7 +13,7 @@ use crate::config::Scope;
 use crate::errors::{GatewayError, Reply};
 use crate::metrics::Stage;
 use crate::translate::FieldErrorKind;
-use crate::translate::{Canonical, LossNote, Method, TranslateError, View};
+use crate::translate::{BytesError, Canonical, LossNote, Method, TranslateError, View};
 use bytes::Bytes;
 use pingora::http::ResponseHeader;
 use pingora::prelude::Session;
@@ -140,9 +140,6 @@ impl Gateway {
                 up.name, answer.status
             )));
         }
-        let doc: Value = serde_json::from_slice(&answer.body).map_err(|e| {
-            GatewayError::BadGateway(format!("upstream {} sent invalid JSON: {e}", up.name))
-        })?;
         let failed = |reason: String| {
             self.metrics
                 .translation_failed(target.plan.label.as_str(), Stage::UpstreamResponse);
@@ -150,8 +147,13 @@ impl Gateway {
         };
         let user = self
             .rules
-            .read_owned_response(up.style, doc)
-            .map_err(|e| failed(e.to_string()))?;
+            .read_response_bytes(up.style, &answer.body)
+            .map_err(|e| match e {
+                BytesError::Json(e) => {
+                    GatewayError::BadGateway(format!("upstream {} sent invalid JSON: {e}", up.name))
+                }
+                BytesError::Translate(e) => failed(e.to_string()),
+            })?;
         match self.rules.user_id(&user) {
             Some(id) if same_id(id, &target.canonical_id) => Ok(user),
             Some(id) => Err(failed(format!(
@@ -241,22 +243,21 @@ impl Gateway {
         let route = &target.plan.route;
         let up = &target.plan.upstream;
         let label = target.plan.label.as_str();
-        let doc: Value = serde_json::from_slice(&body).map_err(|_| GatewayError::BadJson)?;
         let translated = self
             .rules
-            .translate_owned_request(target.plan.client, up.style, doc, &route.policy)
-            .map_err(|e| {
-                self.metrics.translation_failed(label, Stage::Request);
-                match e {
-                    TranslateError::Invalid(errs) => GatewayError::Validation(errs),
-                    TranslateError::MalformedId => GatewayError::MalformedId,
-                    other => GatewayError::Internal(other.to_string()),
+            .translate_request_bytes(target.plan.client, up.style, &body, &route.policy)
+            .map_err(|e| match e {
+                BytesError::Json(_) => GatewayError::BadJson,
+                BytesError::Translate(e) => {
+                    self.metrics.translation_failed(label, Stage::Request);
+                    match e {
+                        TranslateError::Invalid(errs) => GatewayError::Validation(errs),
+                        TranslateError::MalformedId => GatewayError::MalformedId,
+                        other => GatewayError::Internal(other.to_string()),
+                    }
                 }
             })?;
-        let payload = Bytes::from(
-            serde_json::to_vec(&translated.body)
-                .map_err(|e| GatewayError::Internal(e.to_string()))?,
-        );
+        let payload = Bytes::from(translated.body);
         let answer = self
             .call_upstream(ctx, incoming, target, "PUT", Some(payload))
             .await;
@@ -292,7 +293,8 @@ impl Gateway {
         entry: Option<&cache::Entry>,
     ) -> Result<Arc<View>, GatewayError> {
         let style = plan.client;
-        let render = |u: &Canonical| self.rules.view(style, u);
+        let origin = Some(plan.upstream.style);
+        let render = |u: &Canonical| self.rules.view_from(origin, style, u);
         let view = match entry {
             Some(e) => e.view(style.index(), render),
             None => render(user).map(Arc::new),

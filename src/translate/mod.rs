@@ -17,6 +17,7 @@ pub mod error;
 mod load;
 pub mod loss;
 pub mod path;
+mod plan;
 pub mod pointer;
 mod request;
 mod response;
@@ -29,6 +30,7 @@ pub mod template;
 pub use canonical::{Canonical, FieldId, Registry};
 pub use error::{FieldError, FieldErrorKind, LoadError, TranslateError};
 pub use loss::LossReport;
+pub use plan::{BytesError, EncodedRequest};
 pub use style::{AuthScheme, ErrorInfo, Style, UpstreamError};
 
 use serde_json::Value;
@@ -145,6 +147,8 @@ pub struct RuleSet {
     pub(crate) registry: Registry,
     pub(crate) tables: Tables,
     pub(crate) styles: Vec<style::Style>,
+    /// Per style, its documents' compiled plans (same order as `styles`).
+    pub(crate) plans: Vec<plan::StylePlans>,
 }
 
 impl RuleSet {

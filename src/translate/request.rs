@@ -117,7 +117,7 @@ impl RuleSet {
             });
         }
         let mut unread = Vec::new();
-        let mut canon = client
+        let canon = client
             .read_noting(
                 body,
                 Kind::Request,
@@ -126,10 +126,36 @@ impl RuleSet {
                 &mut unread,
             )
             .map_err(TranslateError::Invalid)?;
+        let (canon, dropped) = self.prepare_request(canon, client, target, policy)?;
+        self.finish_request(client, target, canon, unread, dropped)
+    }
+
+    /// A request's canonical user made ready for `target`: what it cannot hold removed (or
+    /// refused), the derived fields it holds filled in; and the client fields dropped.
+    pub(super) fn prepare_request(
+        &self,
+        mut canon: Canonical,
+        client: &Style,
+        target: &Style,
+        policy: &WritePolicy,
+    ) -> Result<(Canonical, Vec<String>), TranslateError> {
         let dropped = self
             .carry(&mut canon, client, target, policy)
             .map_err(TranslateError::Invalid)?;
         self.fill_derived(&mut canon, |id| target.holds(id, Kind::Request));
+        Ok((canon, dropped))
+    }
+
+    /// The prepared user written as `target`'s request body, checked against its schema
+    /// (the value path; a refusal is said in the client's field names).
+    pub(super) fn finish_request(
+        &self,
+        client: &Style,
+        target: &Style,
+        canon: Canonical,
+        unread: Vec<FieldId>,
+        dropped: Vec<String>,
+    ) -> Result<TranslatedRequest, TranslateError> {
         let (doc, lossy) = target
             .write(&canon, Kind::Request, &self.tables)
             .map_err(|ps| {
@@ -161,18 +187,28 @@ impl RuleSet {
                 .collect();
             return Err(TranslateError::Invalid(mapped));
         }
-        let mut lossy = self.notes(client, lossy);
+        Ok(TranslatedRequest {
+            body: doc,
+            lossy: self.request_notes(client, lossy, unread),
+            dropped,
+        })
+    }
+
+    /// A write's lossy notes and the fields read as nothing, in the client's names.
+    pub(super) fn request_notes(
+        &self,
+        client: &Style,
+        lossy: Vec<super::rules::Lossy>,
+        unread: Vec<FieldId>,
+    ) -> Vec<LossNote> {
+        let mut notes = self.notes(client, lossy);
         for field in unread {
-            lossy.push(LossNote {
+            notes.push(LossNote {
                 field: self.client_name(client, field),
                 why: "names no value this backend holds, so it is not sent".into(),
             });
         }
-        Ok(TranslatedRequest {
-            body: doc,
-            lossy,
-            dropped,
-        })
+        notes
     }
 
     /// Re-expresses a field error about `target`'s document in `client`'s field names.

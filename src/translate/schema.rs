@@ -33,6 +33,11 @@ impl Schema {
         Ok(Self { validator, raw })
     }
 
+    /// The schema as written.
+    pub fn raw(&self) -> &Value {
+        &self.raw
+    }
+
     pub fn is_valid(&self, doc: &Value) -> bool {
         self.validator.is_valid(doc)
     }

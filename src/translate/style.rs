@@ -219,8 +219,6 @@ impl Style {
         tables: &Tables,
         unread: &mut Vec<FieldId>,
     ) -> Result<Canonical, Vec<FieldError>> {
-        let mut canon = Canonical::new(registry);
-        let mut errors = Vec::new();
         if !doc.is_object() {
             return Err(vec![FieldError::new(
                 "",
@@ -228,8 +226,29 @@ impl Style {
                 "body: must be an object",
             )]);
         }
-        for rule in &self.fields {
-            let Some(value) = rule.path.take(&mut doc) else {
+        self.read_from(
+            |rule, _| rule.path.take(&mut doc),
+            kind,
+            registry,
+            tables,
+            unread,
+        )
+    }
+
+    /// Reads the value each rule finds through `take` (given the rule and its index) into
+    /// canonical form: the one reading both a parsed document and a plan's slots share.
+    pub(crate) fn read_from(
+        &self,
+        mut take: impl FnMut(&FieldRule, usize) -> Option<Value>,
+        kind: Kind,
+        registry: &Registry,
+        tables: &Tables,
+        unread: &mut Vec<FieldId>,
+    ) -> Result<Canonical, Vec<FieldError>> {
+        let mut canon = Canonical::new(registry);
+        let mut errors = Vec::new();
+        for (index, rule) in self.fields.iter().enumerate() {
+            let Some(value) = take(rule, index) else {
                 continue;
             };
             let name = rule.path.dotted();

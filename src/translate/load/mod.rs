@@ -214,10 +214,12 @@ pub fn load(rules: &[SourceFile], schemas: &[SourceFile]) -> Result<RuleSet, Vec
         errors.push(LoadError::new("rules", 0, "no style files found"));
     }
     if errors.is_empty() {
+        let plans = crate::translate::plan::compile(&styles);
         Ok(RuleSet {
             registry,
             tables,
             styles,
+            plans,
         })
     } else {
         Err(errors)

@@ -234,16 +234,26 @@ impl FieldRule {
         doc: &mut Map<String, Value>,
         lossy: &mut Vec<Lossy>,
     ) -> Result<(), WriteProblem> {
-        let value = match &self.rule {
+        if let Some(v) = self.value(canon, kind, tables, lossy)? {
+            self.path.set(doc, v);
+        }
+        Ok(())
+    }
+
+    /// The value this field has in a document written from `canon`, if it has one.
+    pub fn value(
+        &self,
+        canon: &Canonical,
+        kind: Kind,
+        tables: &Tables,
+        lossy: &mut Vec<Lossy>,
+    ) -> Result<Option<Value>, WriteProblem> {
+        Ok(match &self.rule {
             Rule::Copy(r) => canon.get(r.field).cloned(),
             Rule::Prefix(r) => r.write(canon)?,
             Rule::Map(r) => r.write(canon, lossy)?,
             Rule::Join(r) => r.write(canon, kind, lossy)?,
             Rule::Lookup(r) => r.write(canon, kind, tables, lossy)?,
-        };
-        if let Some(v) = value {
-            self.path.set(doc, v);
-        }
-        Ok(())
+        })
     }
 }
