@@ -5,6 +5,8 @@
 #
 #   bash benches/icount.sh                  # builds release, 500 requests per row
 #   N=200 DRAGOMAN_BIN=/tmp/old bash benches/icount.sh
+#   KEEP_PROFILE=/tmp/prof bash benches/icount.sh   # also keeps each row's callgrind profile
+#                                                   # (callgrind_annotate /tmp/prof/nocache.callgrind)
 #
 # It starts a reference camel backend and the gateway (benches/load/gateway.toml.in, under
 # callgrind), sends 50 warm-up requests of a kind, zeroes the counters, sends N more one after
@@ -89,6 +91,11 @@ for kind in "${ROWS[@]}"; do
     callgrind_control -d "$GATEWAY_PID" >/dev/null
     after=$(dumped_ir)
     IR[$kind]=$(((after - before) / N))
+    if [[ -n ${KEEP_PROFILE:-} ]]; then
+        mkdir -p "$KEEP_PROFILE"
+        # shellcheck disable=SC2012  # the newest dump is this row's
+        cp "$(ls -t "$WORK"/cg."$GATEWAY_PID".* | head -1)" "$KEEP_PROFILE/$kind.callgrind"
+    fi
     say "${LABEL[$kind]}: ${IR[$kind]} instructions/request (${STATUS[$kind]% })"
 done
 

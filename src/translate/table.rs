@@ -9,11 +9,34 @@ pub struct Table {
     pub name: String,
     pub key: String,
     rows: Vec<Map<String, Value>>,
+    /// Per column, each row's value (column-major), so a lookup compares values instead of
+    /// hashing the column's name once per row.
+    columns: Vec<(String, Vec<Option<Value>>)>,
 }
 
 impl Table {
     pub(crate) fn new(name: String, key: String, rows: Vec<Map<String, Value>>) -> Self {
-        Self { name, key, rows }
+        let mut columns: Vec<(String, Vec<Option<Value>>)> = Vec::new();
+        for row in &rows {
+            for column in row.keys() {
+                if !columns.iter().any(|(c, _)| c == column) {
+                    let values = rows.iter().map(|r| r.get(column).cloned()).collect();
+                    columns.push((column.clone(), values));
+                }
+            }
+        }
+        Self {
+            name,
+            key,
+            rows,
+            columns,
+        }
+    }
+
+    /// The index of the first row whose `column` satisfies `matches`.
+    fn position(&self, column: &str, matches: impl Fn(&Value) -> bool) -> Option<usize> {
+        let (_, values) = self.columns.iter().find(|(c, _)| c == column)?;
+        values.iter().position(|v| v.as_ref().is_some_and(&matches))
     }
 
     pub fn rows(&self) -> &[Map<String, Value>] {
@@ -22,18 +45,17 @@ impl Table {
 
     /// The row whose `column` equals `value`.
     pub fn find(&self, column: &str, value: &Value) -> Option<&Map<String, Value>> {
-        self.rows.iter().find(|r| r.get(column) == Some(value))
+        self.position(column, |v| v == value).map(|i| &self.rows[i])
     }
 
     /// The row with this key (`name` for roles).
     pub fn by_key(&self, key: &str) -> Option<&Map<String, Value>> {
-        self.rows
-            .iter()
-            .find(|r| r.get(&self.key).and_then(Value::as_str) == Some(key))
+        self.position(&self.key, |v| v.as_str() == Some(key))
+            .map(|i| &self.rows[i])
     }
 
     pub fn has_column(&self, column: &str) -> bool {
-        self.rows.iter().any(|r| r.contains_key(column))
+        self.columns.iter().any(|(c, _)| c == column)
     }
 }
 

@@ -112,16 +112,25 @@ pub(crate) struct ObjectCheck {
 }
 
 impl ObjectCheck {
+    /// One pass over the object's entries (no hashing): each key's check, and the required
+    /// keys counted off as they are met.
     fn is_valid(&self, map: &Map<String, Value>) -> bool {
-        if !self.required.iter().all(|k| map.contains_key(k)) {
-            return false;
-        }
-        map.iter().all(
-            |(k, v)| match self.properties.iter().find(|(n, _)| n == k) {
+        let mut met = 0usize;
+        for (k, v) in map {
+            let valid = match self.properties.iter().find(|(n, _)| n == k) {
                 Some((_, c)) => c.is_valid(v),
                 None => self.additional.is_valid(v),
-            },
-        )
+            };
+            if !valid {
+                return false;
+            }
+            if self.required.iter().any(|r| r == k) {
+                met += 1;
+            }
+        }
+        // `required` holds each name once (deduplicated at compile) and an object's keys
+        // are unique, so every required key was met exactly when the counts agree.
+        met == self.required.len()
     }
 }
 
@@ -370,9 +379,12 @@ fn compile_object(
                     .map(str::to_owned)
                     .ok_or_else(|| NotCompilable("`required` holds a non-string".into()))
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<Vec<String>, _>>()?,
         Some(_) => return Err(NotCompilable("`required` is not a list".into())),
     };
+    let mut required = required;
+    required.sort();
+    required.dedup();
     let additional = match map.get("additionalProperties") {
         None | Some(Value::Bool(true)) => Additional::Allow,
         Some(Value::Bool(false)) => Additional::Forbid,
