@@ -63,7 +63,9 @@ impl ShutdownSignalWatch for Stop {
         while self.inflight.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        ShutdownSignal::FastShutdown
+        // Not a fast shutdown: that stops the runtimes with pingora's accept loops still
+        // running (see `build`). Pingora's own grace period is 0, so this waits no longer.
+        ShutdownSignal::GracefulTerminate
     }
 }
 
@@ -85,10 +87,13 @@ pub enum ServerError {
 fn build(config: Arc<Config>, stop: Stop) -> Result<(Server, RunArgs), ServerError> {
     let conf = ServerConf {
         threads: config.threads,
-        // pingora's work-stealing runtime. Per-thread runtimes (`work_stealing = false`) were
-        // 8-12% faster, but a `dragoman serve` on them sometimes did not exit within 10 s of
-        // SIGTERM (seen under the full test suite's load, 2 runs in 5); until that is
-        // understood we ship what stops reliably. See benches/README.md, issue 11.
+        // Per-thread runtimes (one current-thread tokio runtime per worker; 8-12% faster
+        // than work stealing). They once made a stop hang (1 in 4 under load): a quick
+        // shutdown stopped the runtimes while pingora's accept loop still ran, and the loop,
+        // answered "runtime is being shut down" by every accept, never yielded to let its
+        // runtime finish. `Stop` asks for a graceful terminate instead, which has pingora tell
+        // every accept loop and kept-alive connection to end before the runtimes stop.
+        work_stealing: false,
         grace_period_seconds: Some(0),
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: 256,

@@ -127,6 +127,50 @@ async fn dragoman_serve_exits_cleanly_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// The stop that hung on pingora's per-thread runtimes (issue 11; 1 stop in 4 under load):
+/// a quick shutdown stopped the runtimes while an accept loop still ran, and the loop, getting
+/// "runtime is being shut down" from every accept, never yielded. The gateway now has pingora
+/// broadcast the stop first (src/server.rs). Bounded: ten start/serve/stop rounds, each with
+/// a kept-alive client connection and requests just served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dragoman_serve_stops_on_sigterm_every_time_with_a_kept_alive_client() {
+    let envelope = start_backend(dragoman::backends::BackendStyle::Envelope).await;
+    let camel = start_backend(dragoman::backends::BackendStyle::Camel).await;
+    let snake = start_backend(dragoman::backends::BackendStyle::Snake).await;
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..10 {
+        let (port, admin) = (free_port(), free_port());
+        let path = dir.path().join(format!("gw-{round}.toml"));
+        std::fs::write(
+            &path,
+            stack_config(&envelope, &camel, &snake, port, admin, 30, ""),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port).await;
+        let http = client();
+        for _ in 0..round % 4 + 1 {
+            let r = http
+                .get(format!("http://127.0.0.1:{port}/api/users/{JOHN}"))
+                .bearer_auth("in-demo-admin")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        kill(child.id(), "-TERM");
+        let status = wait_exit(&mut child, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("round {round}: no exit within 10 s of SIGTERM"));
+        assert!(status.success(), "round {round}: {status:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_serves_its_printed_curl_lines_and_stops_on_ctrl_c() {
     for port in [8080, 9101, 9102, 9103, 9180] {
