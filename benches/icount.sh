@@ -36,7 +36,8 @@ pick_port BACKEND_PORT
 pick_port GATEWAY_PORT
 pick_port ADMIN_PORT
 from_template "$ROOT/benches/load/gateway.toml.in" "$WORK/gateway.toml" \
-    BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT"
+    BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT" \
+    CACHE_BYTES=67108864
 DRAGOMAN_LOG=warn "$BIN" backend --style camel --listen "127.0.0.1:$BACKEND_PORT" >"$WORK/backend.log" 2>&1 &
 BACKEND_PID=$!
 PIDS+=("$BACKEND_PID")

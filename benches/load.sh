@@ -18,7 +18,9 @@
 # instead of building target/release/dragoman), PIN (1 = pin with taskset: wrk and the
 # backend on core 0, the proxy under test — nginx or the gateway — alone on core 1; the
 # default when there are at least 2 cores; 0 = let the scheduler place everything).
+# FILL_CACHE_MIB (the cache bound of the random-id fill row, default 256).
 # Files: benches/load/gateway.toml.in, nginx.conf.in (templates), put.lua (wrk PUT script),
+# random_ids.lua (the fill row's wrk script),
 # camel_to_envelope.js (the njs peer), examples/bare_pingora.rs (the pingora floor);
 # benches/lib.sh (helpers shared with benches/icount.sh).
 # ROUNDS=3 measures each row three times back to back and reports the medians (issue 11's
@@ -154,7 +156,7 @@ start_backend() {
     local attempt
     for attempt in 1 2 3; do
         pick_port BACKEND_PORT
-        DRAGOMAN_LOG=warn "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" "$BIN" backend --style camel --listen "127.0.0.1:$BACKEND_PORT" \
+        DRAGOMAN_LOG=warn "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" "$BIN" backend --style camel --any-id --listen "127.0.0.1:$BACKEND_PORT" \
             >"$WORK/backend.log" 2>&1 &
         BACKEND_PID=$!
         PIDS+=("$BACKEND_PID")
@@ -212,14 +214,15 @@ start_bare() {
 }
 
 GATEWAY_PID="" GATEWAY_PORT="" ADMIN_PORT=""
-# start_gateway LOG_LEVEL STDERR_FILE
+# start_gateway LOG_LEVEL STDERR_FILE [CACHE_BYTES]
 start_gateway() {
-    local level=$1 errfile=$2 attempt
+    local level=$1 errfile=$2 cache_bytes=${3:-67108864} attempt
     for attempt in 1 2 3; do
         pick_port GATEWAY_PORT
         pick_port ADMIN_PORT
         from_template "$HERE/gateway.toml.in" "$WORK/gateway.toml" \
-            BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT"
+            BACKEND_PORT="$BACKEND_PORT" GATEWAY_PORT="$GATEWAY_PORT" ADMIN_PORT="$ADMIN_PORT" \
+            CACHE_BYTES="$cache_bytes"
         cp "$WORK/gateway.toml" "$OUT/gateway.toml"
         DRAGOMAN_LOG=$level "${ORPHAN_GUARD[@]}" "${ON_PROXY[@]}" "$BIN" serve --config "$WORK/gateway.toml" 2>"$errfile" >/dev/null &
         GATEWAY_PID=$!
@@ -271,6 +274,7 @@ run_wrk() {
     local args=(-t"$threads" -c"$conns" -d"$dur" --latency --timeout 2s
         -H "Authorization: Bearer $token")
     [[ $method == PUT ]] && args+=(-s "$HERE/put.lua")
+    [[ $method == FILL ]] && args+=(-s "$HERE/random_ids.lua")
     WRK_BODY=$body "${ORPHAN_GUARD[@]}" "${ON_LOAD[@]}" wrk "${args[@]}" "$url" >"$out" 2>&1 &
     CLIENT_PID=$!
     wait "$CLIENT_PID" || rc=$?
@@ -332,7 +336,9 @@ row() {
     KIND[$key]=$kind
     say "$label: $method $url"
 
-    probe "$method" "$url" "$token" "$body"
+    local probe_method=$method
+    [[ $method == FILL ]] && probe_method=GET # the fill row's wrk script picks its own paths
+    probe "$probe_method" "$url" "$token" "$body"
     if [[ $PROBE_STATUS != 2?? ]]; then
         note+="pre-flight $method answered $PROBE_STATUS: $(head -c 200 "$WORK/probe.body" 2>/dev/null || true); "
     elif [[ -n $xcache && $PROBE_XCACHE != "$xcache" ]]; then
@@ -399,7 +405,7 @@ row() {
     ours "$proxy" || note+="the process under test (pid $proxy) exited during the run; "
     # After the run, the gateway rows must still answer as expected (e.g. the cache stays hit).
     if [[ -n $xcache ]]; then
-        probe "$method" "$url" "$token" "$body"
+        probe "$probe_method" "$url" "$token" "$body"
         [[ $PROBE_XCACHE == "$xcache" ]] ||
             note+="after the run X-Cache was '${PROBE_XCACHE:-none}', expected $xcache; "
     fi
@@ -489,6 +495,28 @@ row get_hit_log gateway "gateway cache-hit GET, access log on" GET "$G/v1/users/
 row put_gw_log gateway "gateway translated PUT, access log on" PUT "$G/v1/users/user_$USER_ID" \
     "$GATEWAY_TOKEN" "$ENVELOPE_PUT" "" "$GATEWAY_PID"
 GW_LOG_HWM=$(mem_kib "$GATEWAY_PID" VmHWM)
+stop_pid "$GATEWAY_PID"
+forget_pid "$GATEWAY_PID"
+
+# The cache filled with users of random ids (issue 11's memory targets): a fresh gateway with a
+# FILL_CACHE_MIB cache, access log on, every request another user (the backend answers any
+# id), then the cache's own count and weighed bytes from the admin metrics and the gateway's
+# peak RSS. A seed user's weight is read first, from a one-entry cache.
+FILL_CACHE_MIB=${FILL_CACHE_MIB:-256}
+start_gateway info /dev/null $((FILL_CACHE_MIB * 1024 * 1024))
+G=http://127.0.0.1:$GATEWAY_PORT
+A=http://127.0.0.1:$ADMIN_PORT
+# metric NAME: a gauge of the gateway's admin /metrics (empty when absent)
+metric() { { curl -s --max-time 5 "$A/metrics" || true; } | awk -v m="$1" '$1 == m {v = $2} END {print v}'; }
+FILL_RSS0=$(mem_kib "$GATEWAY_PID" VmRSS)
+probe GET "$G/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" ""
+SEED_WEIGHT=$(metric dragoman_cache_bytes)
+row get_fill gateway "gateway cache fill: every GET a new user (random ids), access log on" FILL \
+    "$G/v1/users/user_$USER_ID" "$GATEWAY_TOKEN" "" "" "$GATEWAY_PID"
+FILL_ENTRIES=$(metric dragoman_cache_entries)
+FILL_BYTES=$(metric dragoman_cache_bytes)
+FILL_HWM=$(mem_kib "$GATEWAY_PID" VmHWM)
+FILL_RSS1=$(mem_kib "$GATEWAY_PID" VmRSS)
 stop_pid "$GATEWAY_PID"
 forget_pid "$GATEWAY_PID"
 ELAPSED=$(($(date +%s) - START_EPOCH))

@@ -215,6 +215,7 @@ fn cache_hits(c: &mut Criterion, rules: &RuleSet) {
     let fill = async {
         Ok::<_, ()>(Fetched {
             user: user.clone(),
+            view: None,
             storable_for: Some(ttl),
         })
     };

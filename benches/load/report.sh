@@ -86,6 +86,14 @@ fi
         "$(added "${P50[c1_nginx]:-NaN}" "${P50[c1_direct]:-NaN}") — target ≤ 60 µs for the gateway"
     echo "- translated PUT ÷ translated GET: $(ratio "${RPS[put_gw_log]:-NaN}" "${RPS[get_gw_log]:-NaN}")" \
         "($(ratio "${RPS[put_gw]}" "${RPS[get_gw]}")) — target ≥ 0.9"
+    echo
+    echo "Memory (issue 11's targets), from the fill row: a ${FILL_CACHE_MIB} MiB cache after ${DURATION} of GETs of random ids:"
+    echo "- cache weight of one seed user: ${SEED_WEIGHT:-n/a} bytes — target ≤ 1536"
+    echo "- entries ${FILL_ENTRIES:-n/a}, weighed $(mib "$(awk -v b="${FILL_BYTES:-}" 'BEGIN { if (b == "") print ""; else print b / 1024 }')")," \
+        "$(awk -v b="${FILL_BYTES:-}" -v n="${FILL_ENTRIES:-}" 'BEGIN { if (b == "" || n == "" || n == 0) print "n/a"; else printf "%.0f", b / n }') bytes an entry;" \
+        "RSS grew $(mib "$(awk -v a="${FILL_RSS0:-}" -v b="${FILL_RSS1:-}" 'BEGIN { if (a == "" || b == "") print ""; else print b - a }')")" \
+        "($(awk -v a="${FILL_RSS0:-}" -v b="${FILL_RSS1:-}" -v n="${FILL_ENTRIES:-}" 'BEGIN { if (a == "" || b == "" || n == "" || n == 0) print "n/a"; else printf "%.0f", (b - a) * 1024 / n }') bytes an entry)"
+    echo "- gateway peak RSS (VmHWM) during the fill: $(mib "${FILL_HWM:-}") — target ≤ ${FILL_CACHE_MIB} MiB + 64 MiB"
     if ((GATEWAY_ERRORS > 0)); then
         echo
         echo "The gateway logged $GATEWAY_ERRORS WARN/ERROR lines (target/load-bench/gateway.log)."

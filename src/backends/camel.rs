@@ -32,8 +32,15 @@ pub(crate) struct Camel {
 }
 
 impl Camel {
-    pub(crate) fn new(credential: String, roles: Roles) -> Result<Self, BackendError> {
-        let store = seed::store(&roles, BackendStyle::Camel, document)?;
+    pub(crate) fn new(
+        credential: String,
+        roles: Roles,
+        any_id: bool,
+    ) -> Result<Self, BackendError> {
+        let mut store = seed::store(&roles, BackendStyle::Camel, document)?;
+        if any_id {
+            store.answer_any_id();
+        }
         Ok(Self {
             credential,
             roles,

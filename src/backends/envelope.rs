@@ -35,8 +35,15 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
-    pub(crate) fn new(credential: String, roles: Roles) -> Result<Self, BackendError> {
-        let store = seed::store(&roles, BackendStyle::Envelope, document)?;
+    pub(crate) fn new(
+        credential: String,
+        roles: Roles,
+        any_id: bool,
+    ) -> Result<Self, BackendError> {
+        let mut store = seed::store(&roles, BackendStyle::Envelope, document)?;
+        if any_id {
+            store.answer_any_id();
+        }
         Ok(Self {
             credential,
             roles,

@@ -41,6 +41,17 @@ impl Backend {
         listener: TcpListener,
         credential: String,
     ) -> Result<Backend, BackendError> {
+        Self::start_with(style, listener, credential, false).await
+    }
+
+    /// [`Self::start`], and with `any_id` every well-formed id that is not a seed user reads
+    /// as a seed user under that id (for load benches that fill a cache with many users).
+    pub async fn start_with(
+        style: BackendStyle,
+        listener: TcpListener,
+        credential: String,
+        any_id: bool,
+    ) -> Result<Backend, BackendError> {
         check_credential(style, &credential)?;
         let addr = listener.local_addr()?;
         let requests = Arc::new(AtomicU64::new(0));
@@ -49,15 +60,15 @@ impl Backend {
         let schema = RequestSchema::load(style)?;
         let task = match style {
             BackendStyle::Envelope => {
-                let dialect = envelope::Envelope::new(credential, roles)?;
+                let dialect = envelope::Envelope::new(credential, roles, any_id)?;
                 spawn_server(listener, Api::new(dialect, schema, &requests), stop_rx)
             }
             BackendStyle::Camel => {
-                let dialect = camel::Camel::new(credential, roles)?;
+                let dialect = camel::Camel::new(credential, roles, any_id)?;
                 spawn_server(listener, Api::new(dialect, schema, &requests), stop_rx)
             }
             BackendStyle::Snake => {
-                let dialect = snake::Snake::new(credential, roles)?;
+                let dialect = snake::Snake::new(credential, roles, any_id)?;
                 spawn_server(listener, Api::new(dialect, schema, &requests), stop_rx)
             }
         };
@@ -101,11 +112,12 @@ pub async fn run_until_signal(
     style: BackendStyle,
     addr: SocketAddr,
     credential: String,
+    any_id: bool,
 ) -> Result<(), BackendError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| BackendError::Bind { addr, source })?;
-    let backend = Backend::start(style, listener, credential).await?;
+    let backend = Backend::start_with(style, listener, credential, any_id).await?;
     wait_for_signal().await?;
     tracing::info!(%style, "signal received, shutting down");
     backend.shutdown().await;

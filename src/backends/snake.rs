@@ -40,8 +40,15 @@ pub(crate) struct Snake {
 }
 
 impl Snake {
-    pub(crate) fn new(credential: String, roles: Roles) -> Result<Self, BackendError> {
-        let store = seed::store(&roles, BackendStyle::Snake, document)?;
+    pub(crate) fn new(
+        credential: String,
+        roles: Roles,
+        any_id: bool,
+    ) -> Result<Self, BackendError> {
+        let mut store = seed::store(&roles, BackendStyle::Snake, document)?;
+        if any_id {
+            store.answer_any_id();
+        }
         Ok(Self {
             credential,
             roles,

@@ -36,17 +36,36 @@ pub(crate) fn next_update_timestamp(previous: Option<&Value>) -> String {
 /// The in-memory document store: one native JSON object per user.
 pub(crate) struct Store {
     users: RwLock<HashMap<String, Map<String, Value>>>,
+    /// `--any-id` (load benches): a user every well-formed id that is not stored reads as,
+    /// this document with its `id` set to the one asked for. A write stores it.
+    any_id: Option<Map<String, Value>>,
 }
 
 impl Store {
     pub(crate) fn new(users: impl IntoIterator<Item = (String, Map<String, Value>)>) -> Self {
         Self {
             users: RwLock::new(users.into_iter().collect()),
+            any_id: None,
         }
     }
 
+    /// Makes every id not stored read as the first seed user (by id order) under that id.
+    pub(crate) fn answer_any_id(&mut self) {
+        let users = self.users.get_mut();
+        let mut ids: Vec<&String> = users.keys().collect();
+        ids.sort();
+        self.any_id = ids.first().and_then(|id| users.get(*id)).cloned();
+    }
+
+    fn stand_in(&self, id: &str) -> Option<Map<String, Value>> {
+        let mut doc = self.any_id.clone()?;
+        doc.insert("id".to_owned(), Value::String(id.to_owned()));
+        Some(doc)
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<Value> {
-        self.users.read().get(id).cloned().map(Value::Object)
+        let stored = self.users.read().get(id).cloned();
+        stored.or_else(|| self.stand_in(id)).map(Value::Object)
     }
 
     /// Runs `apply` on the document under the write lock, so concurrent writes never
@@ -57,6 +76,10 @@ impl Store {
         apply: impl FnOnce(&mut Map<String, Value>),
     ) -> Option<Value> {
         let mut users = self.users.write();
+        if !users.contains_key(id) {
+            let doc = self.stand_in(id)?;
+            users.insert(id.to_owned(), doc);
+        }
         let user = users.get_mut(id)?;
         apply(user);
         Some(Value::Object(user.clone()))
@@ -66,6 +89,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_any_id_every_id_reads_as_the_stand_in_and_a_write_stores_it() {
+        let doc = |id: &str| {
+            let mut m = Map::new();
+            m.insert("id".into(), Value::String(id.into()));
+            m.insert("name".into(), Value::String(format!("user {id}")));
+            (id.to_owned(), m)
+        };
+        let mut store = Store::new([doc("b"), doc("a")]);
+        assert_eq!(store.get("z"), None);
+        store.answer_any_id();
+        let z = store.get("z").expect("any id reads");
+        assert_eq!(z["id"], "z");
+        assert_eq!(z["name"], "user a");
+        assert_eq!(store.get("b").expect("stored")["name"], "user b");
+        store.update("z", |d| {
+            d.insert("name".into(), Value::String("zed".into()));
+        });
+        assert_eq!(store.get("z").expect("stored now")["name"], "zed");
+    }
 
     #[test]
     fn update_timestamps_never_go_backwards() {

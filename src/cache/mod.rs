@@ -1,12 +1,14 @@
 //! The GET cache: moka, bounded in bytes, TTL'd per entry, coalescing concurrent misses.
 //!
-//! **What an entry holds.** The upstream's document after validation, in canonical form
-//! (`Arc<Canonical>`), not client-style bytes. One entry therefore serves every client style
-//! reading that user through any route to the same upstream, a PUT through any route evicts
-//! the one entry there is, and the per-response values (`meta.request_id`,
-//! `meta.timestamp`, `X-Request-Id`) are rendered fresh on every hit because they were never
-//! stored. Rendering a hit costs one serialisation of a small document, no upstream call and
-//! no JSON parse.
+//! **What an entry holds.** The upstream's document after validation, in canonical form —
+//! packed ([`Packed`]: each value as JSON text in one allocation, not a `Value` tree) — and
+//! the user rendered for each client style that asked, the filling request's style rendered
+//! before the entry is stored so its real size is weighed. One entry therefore serves every
+//! client style reading that user through any route to the same upstream, a PUT through any
+//! route evicts the one entry there is, and the per-response values (`meta.request_id`,
+//! `meta.timestamp`, `X-Request-Id`) are written fresh on every hit because they were never
+//! stored. A hit copies the memoized view into the response; only the first hit of another
+//! client style unpacks the user to render its view.
 //!
 //! **Keys.** (upstream, canonical user id, partition). Partition 0 holds what was fetched
 //! with the upstream's own configured credential, which every authorised client shares. A
@@ -22,7 +24,7 @@ mod policy;
 
 pub use policy::{for_config, storable_for, Lookup, Served};
 
-use crate::translate::{Canonical, TranslateError, View};
+use crate::translate::{Canonical, Packed, TranslateError, View};
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use std::hash::{Hash, Hasher};
@@ -38,40 +40,94 @@ pub struct CacheKey {
     pub partition: u64,
 }
 
-/// A rendering of a cached user, or why it could not be rendered (kept: it would fail again).
-type ViewResult = Result<Arc<View>, TranslateError>;
+/// A rendering of a user, or why it could not be rendered (kept: it would fail again). Both
+/// behind a pointer: an entry keeps one per style, mostly empty.
+pub type ViewResult = Result<Arc<View>, Arc<TranslateError>>;
+
+/// What an entry costs besides its texts: moka's nodes, key, hash-table and expiry
+/// bookkeeping, the entry and view structs, and the allocator's rounding — measured, not
+/// summed: the load bench's random-id fill grew the gateway's RSS by 1,274 bytes an entry
+/// when entries were weighed at their texts plus 320. Weighing what an entry really costs
+/// keeps the process within the configured bytes (plus its fixed footprint).
+const ENTRY_OVERHEAD: usize = 900;
 
 /// A cached user, and its rendering in each client style as first asked for.
 #[derive(Debug)]
 pub struct Entry {
-    pub user: Arc<Canonical>,
+    /// The user, for the client styles not rendered yet; `None` when the one style that
+    /// reads this upstream was rendered at the fill (the common case: then the view is all
+    /// an entry needs).
+    user: Option<Packed>,
     pub stored: Instant,
     ttl: Duration,
     views: Box<[OnceLock<ViewResult>]>,
 }
 
 impl Entry {
-    fn new(user: Arc<Canonical>, ttl: Duration, styles: usize) -> Self {
+    /// `styles`: how many styles the rule set has (a view slot each); `readers`: how many
+    /// client styles read this upstream.
+    fn new(fetched: &Fetched, ttl: Duration, styles: usize, readers: usize) -> Self {
+        let views: Box<[OnceLock<ViewResult>]> = (0..styles).map(|_| OnceLock::new()).collect();
+        let mut rendered = 0;
+        if let Some((style, view)) = &fetched.view {
+            if let Some(slot) = views.get(*style) {
+                let _ = slot.set(view.clone());
+                rendered = 1;
+            }
+        }
         Self {
-            user,
+            user: (readers > rendered).then(|| fetched.user.pack()),
             stored: Instant::now(),
             ttl,
-            views: (0..styles).map(|_| OnceLock::new()).collect(),
+            views,
         }
     }
 
-    /// The user rendered for client style number `style`, rendered once per entry.
+    /// The user rendered for client style number `style`, rendered once per entry (from the
+    /// packed user, unpacked for it).
     pub fn view(
         &self,
         style: usize,
         render: impl FnOnce(&Canonical) -> Result<View, TranslateError>,
     ) -> Result<Arc<View>, TranslateError> {
-        match self.views.get(style) {
-            Some(slot) => slot
-                .get_or_init(|| render(&self.user).map(Arc::new))
-                .clone(),
-            None => render(&self.user).map(Arc::new),
+        let fresh = || match &self.user {
+            Some(user) => render(&user.unpack()).map(Arc::new).map_err(Arc::new),
+            // Only a style that reads no route to this upstream gets here, which the
+            // config's routes rule out.
+            None => Err(Arc::new(TranslateError::Output {
+                style: format!("#{style}"),
+                reason: "the cache keeps this user only as the views of the styles that read it"
+                    .into(),
+            })),
+        };
+        let view = match self.views.get(style) {
+            Some(slot) => slot.get_or_init(fresh).clone(),
+            None => fresh(),
+        };
+        view.map_err(|e| (*e).clone())
+    }
+
+    /// The bytes this entry holds and will hold: the packed user, the views rendered so far,
+    /// and — for each of the `readers` client styles not rendered yet — a view estimated at
+    /// the packed user's size (JSON text of about the same fields).
+    fn weight(&self, readers: usize) -> usize {
+        let packed = self.user.as_ref().map_or(0, Packed::len);
+        let mut rendered = 0;
+        let mut bytes = ENTRY_OVERHEAD + packed;
+        for view in self.views.iter().filter_map(OnceLock::get) {
+            rendered += 1;
+            bytes += match view {
+                Ok(v) => {
+                    48 + v.json.len()
+                        + v.lossy
+                            .iter()
+                            .map(|n| 48 + n.field.len() + n.why.len())
+                            .sum::<usize>()
+                }
+                Err(e) => 64 + e.to_string().len(),
+            };
         }
+        bytes + readers.saturating_sub(rendered) * packed
     }
 
     /// Seconds since the upstream answered, for the `Age` header.
@@ -81,8 +137,12 @@ impl Entry {
 }
 
 /// What one upstream fetch produced.
+#[derive(Debug, Clone)]
 pub struct Fetched {
     pub user: Arc<Canonical>,
+    /// The user rendered for the fetching request's client style (by style number), so the
+    /// entry is weighed with it and the request does not render it again.
+    pub view: Option<(usize, ViewResult)>,
     /// The upstream's `Cache-Control`: `None` = not storable; `Some(d)` caps the TTL.
     pub storable_for: Option<Duration>,
 }
@@ -92,7 +152,7 @@ pub struct Fetched {
 pub enum Unstored<E> {
     Failed(E),
     /// Fetched fine but not to be stored (no-store, a write raced it): still the answer.
-    Uncacheable(Arc<Canonical>),
+    Uncacheable(Fetched),
 }
 
 /// What the cache needs to know of an upstream.
@@ -148,6 +208,8 @@ pub struct Evictions {
 #[derive(Clone)]
 pub struct UserCache {
     inner: Cache<CacheKey, Arc<Entry>>,
+    /// Per upstream: how many client styles read it.
+    readers: Arc<Vec<usize>>,
     /// Per upstream: bumped by every successful write, so fills that overlapped it are not stored.
     writes: Arc<Vec<AtomicU64>>,
     /// Per upstream: whether any route forwards client credentials (partitions other than 0).
@@ -163,6 +225,7 @@ impl UserCache {
     pub fn new(max_bytes: u64, upstreams: Vec<UpstreamShape>, styles: usize) -> Self {
         let readers: Arc<Vec<usize>> =
             Arc::new(upstreams.iter().map(|u| u.client_styles).collect());
+        let weigh_readers = readers.clone();
         let partitioned: Vec<bool> = upstreams.iter().map(|u| u.partitioned).collect();
         let evictions = Arc::new(Evictions::default());
         let ev = evictions.clone();
@@ -173,12 +236,11 @@ impl UserCache {
             // (A view is JSON text, smaller than that estimate of the value tree unless its
             // strings are mostly characters JSON must escape.)
             .weigher(move |k: &CacheKey, v: &Arc<Entry>| {
-                let styles = readers
+                let styles = weigh_readers
                     .get(k.upstream as usize)
                     .copied()
                     .unwrap_or(v.views.len());
-                let views = v.user.value_bytes() * styles;
-                (k.id.len() + v.user.weight() + views + 96).min(u32::MAX as usize) as u32
+                (k.id.len() + v.weight(styles)).min(u32::MAX as usize) as u32
             })
             .expire_after(PerEntryTtl)
             .support_invalidation_closures()
@@ -195,6 +257,7 @@ impl UserCache {
         let writes = Arc::new((0..partitioned.len()).map(|_| AtomicU64::new(0)).collect());
         Self {
             inner,
+            readers,
             writes,
             partitioned: Arc::new(partitioned),
             evictions,
@@ -244,11 +307,12 @@ impl UserCache {
                 let raced = self.writes_seen(upstream) != writes_before;
                 match fetched.storable_for {
                     Some(max_age) if !raced && !max_age.is_zero() => Ok(Arc::new(Entry::new(
-                        fetched.user,
+                        &fetched,
                         ttl.min(max_age),
                         self.styles,
+                        self.readers_of(upstream),
                     ))),
-                    _ => Err(Unstored::Uncacheable(fetched.user)),
+                    _ => Err(Unstored::Uncacheable(fetched)),
                 }
             })
             .await?;
@@ -268,12 +332,23 @@ impl UserCache {
 
     /// Stores a user fetched outside the cache (a `no-cache` refresh), unless a write to the
     /// upstream happened since `token` was taken.
-    pub async fn put(&self, key: CacheKey, user: Arc<Canonical>, ttl: Duration, token: WriteToken) {
+    pub async fn put(&self, key: CacheKey, fetched: &Fetched, ttl: Duration, token: WriteToken) {
         if ttl.is_zero() || self.writes_seen(key.upstream as usize) != token.0 {
             return;
         }
-        let entry = Arc::new(Entry::new(user, ttl, self.styles));
+        let entry = Arc::new(Entry::new(
+            fetched,
+            ttl,
+            self.styles,
+            self.readers_of(key.upstream as usize),
+        ));
         self.inner.insert(key, entry).await;
+    }
+
+    /// How many client styles read `upstream` (every style, for one the config does not
+    /// know, so its entries keep the user).
+    fn readers_of(&self, upstream: usize) -> usize {
+        self.readers.get(upstream).copied().unwrap_or(self.styles)
     }
 
     fn writes_seen(&self, upstream: usize) -> u64 {
@@ -337,6 +412,14 @@ mod tests {
         Arc::new(Canonical::new(&Registry::default()))
     }
 
+    fn fetched() -> Fetched {
+        Fetched {
+            user: user(),
+            view: None,
+            storable_for: Some(Duration::MAX),
+        }
+    }
+
     fn key(id: &str, partition: u64) -> CacheKey {
         CacheKey {
             upstream: 0,
@@ -364,10 +447,7 @@ mod tests {
                     .get_or_fetch::<String, _>(key("a", 0), Duration::from_secs(30), async {
                         runs.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
-                        Ok(Fetched {
-                            user: user(),
-                            storable_for: Some(Duration::MAX),
-                        })
+                        Ok(fetched())
                     })
                     .await
                     .is_ok()
@@ -413,7 +493,7 @@ mod tests {
             cache
                 .put(
                     key("a", p),
-                    user(),
+                    &fetched(),
                     Duration::from_secs(30),
                     cache.write_token(0),
                 )
@@ -422,7 +502,7 @@ mod tests {
         cache
             .put(
                 key("b", 0),
-                user(),
+                &fetched(),
                 Duration::from_secs(30),
                 cache.write_token(0),
             )
@@ -447,10 +527,7 @@ mod tests {
         let r = cache
             .get_or_fetch::<String, _>(key("a", 0), Duration::from_secs(30), async move {
                 c2.evict_user(0, "a").await;
-                Ok(Fetched {
-                    user: user(),
-                    storable_for: Some(Duration::MAX),
-                })
+                Ok(fetched())
             })
             .await;
         assert!(matches!(
@@ -458,5 +535,47 @@ mod tests {
             Err(Unstored::Uncacheable(_))
         ));
         assert!(cache.get(&key("a", 0)).await.is_none());
+    }
+
+    #[test]
+    fn an_entry_weighs_its_packed_user_its_views_and_an_estimate_for_styles_not_yet_shown() {
+        let mut registry = Registry::default();
+        registry.push("id");
+        let mut canon = Canonical::new(&registry);
+        canon.set(crate::translate::FieldId(0), serde_json::json!("3c90c3cc"));
+        let view = View {
+            json: b"{\"id\":\"3c90c3cc\"}".to_vec().into_boxed_slice(),
+            lossy: Vec::new(),
+        };
+        let shown = Fetched {
+            user: Arc::new(canon),
+            view: Some((1, Ok(Arc::new(view)))),
+            storable_for: None,
+        };
+        // One reader style, rendered at the fill: the view is all the entry keeps.
+        let alone = Entry::new(&shown, Duration::from_secs(1), 3, 1);
+        assert!(alone.user.is_none());
+        assert_eq!(alone.weight(1), ENTRY_OVERHEAD + 48 + 17);
+        // Two readers: the user is kept for the other, and its view estimated.
+        let shared = Entry::new(&shown, Duration::from_secs(1), 3, 2);
+        let packed = shared.user.as_ref().map_or(0, Packed::len);
+        assert!(packed > 0);
+        assert_eq!(shared.weight(2), ENTRY_OVERHEAD + packed * 2 + 48 + 17);
+        let unshown = Entry::new(
+            &Fetched {
+                view: None,
+                ..shown
+            },
+            Duration::from_secs(1),
+            3,
+            1,
+        );
+        assert_eq!(unshown.weight(1), ENTRY_OVERHEAD + packed * 2);
+        let other = unshown.view(0, |_| Err(TranslateError::MalformedId));
+        assert_eq!(
+            other,
+            Err(TranslateError::MalformedId),
+            "rendered from the kept user"
+        );
     }
 }

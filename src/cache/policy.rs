@@ -3,7 +3,7 @@
 
 use super::{CacheKey, CacheStatus, Entry, Fetched, Unstored, UpstreamShape, UserCache};
 use crate::config::{CacheConfig, Config};
-use crate::translate::{Canonical, StyleId};
+use crate::translate::{Canonical, StyleId, TranslateError, View};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,18 +42,40 @@ impl Lookup {
 
 /// What a GET was answered with, and from where.
 pub struct Served {
-    pub user: Arc<Canonical>,
-    /// The cache entry, whose memoized views the response can use.
-    pub entry: Option<Arc<Entry>>,
+    answer: Answer,
     pub status: CacheStatus,
+}
+
+enum Answer {
+    /// A cache entry, whose memoized views the response uses.
+    Cached(Arc<Entry>),
+    /// A user fetched and not stored (bypass, `no-store`, a write raced the fetch).
+    Fresh(Fetched),
 }
 
 impl Served {
     /// The `Age` of a hit, in seconds.
     pub fn age_secs(&self) -> Option<u64> {
-        (self.status == CacheStatus::Hit)
-            .then(|| self.entry.as_ref().map(|e| e.age_secs()))
-            .flatten()
+        match (&self.answer, self.status) {
+            (Answer::Cached(e), CacheStatus::Hit) => Some(e.age_secs()),
+            _ => None,
+        }
+    }
+
+    /// The user as client style number `style` sees it: memoized or rendered by the fetch
+    /// when there is one, else rendered with `render` now.
+    pub fn view(
+        &self,
+        style: usize,
+        render: impl FnOnce(&Canonical) -> Result<View, TranslateError>,
+    ) -> Result<Arc<View>, TranslateError> {
+        match &self.answer {
+            Answer::Cached(entry) => entry.view(style, render),
+            Answer::Fresh(fetched) => match &fetched.view {
+                Some((s, view)) if *s == style => view.clone().map_err(|e| (*e).clone()),
+                _ => render(&fetched.user).map(Arc::new),
+            },
+        }
     }
 }
 
@@ -70,26 +92,23 @@ impl UserCache {
             let token = self.write_token(lookup.key.upstream);
             let fetched = fetch.await.map_err(|e| (e, CacheStatus::Bypass))?;
             if let (Some(ttl), Some(max_age)) = (lookup.ttl, fetched.storable_for) {
-                let user = fetched.user.clone();
-                self.put(lookup.key, user, ttl.min(max_age), token).await;
+                self.put(lookup.key, &fetched, ttl.min(max_age), token)
+                    .await;
             }
             return Ok(Served {
-                user: fetched.user,
-                entry: None,
+                answer: Answer::Fresh(fetched),
                 status: CacheStatus::Bypass,
             });
         };
         match Box::pin(self.get_or_fetch(lookup.key, ttl, fetch)).await {
             Ok((entry, status)) => Ok(Served {
-                user: entry.user.clone(),
-                entry: Some(entry),
+                answer: Answer::Cached(entry),
                 status,
             }),
             Err(e) => match &*e {
                 Unstored::Failed(err) => Err((err.clone(), CacheStatus::Miss)),
-                Unstored::Uncacheable(user) => Ok(Served {
-                    user: user.clone(),
-                    entry: None,
+                Unstored::Uncacheable(fetched) => Ok(Served {
+                    answer: Answer::Fresh(fetched.clone()),
                     status: CacheStatus::Miss,
                 }),
             },

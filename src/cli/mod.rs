@@ -60,6 +60,10 @@ pub enum Command {
         /// The credential clients must present; the style's demo credential by default.
         #[arg(long)]
         credential: Option<String>,
+        /// Answer every well-formed user id, not only the seed users: an id that is not
+        /// stored reads as the first seed user under that id (for load benches).
+        #[arg(long)]
+        any_id: bool,
     },
 }
 
@@ -75,11 +79,17 @@ pub fn main() -> ExitCode {
             style,
             listen,
             credential,
-        } => run_backend(&style, listen, credential),
+            any_id,
+        } => run_backend(&style, listen, credential, any_id),
     }
 }
 
-fn run_backend(style: &str, listen: SocketAddr, credential: Option<String>) -> ExitCode {
+fn run_backend(
+    style: &str,
+    listen: SocketAddr,
+    credential: Option<String>,
+    any_id: bool,
+) -> ExitCode {
     let style: crate::backends::BackendStyle = match style.parse() {
         Ok(s) => s,
         Err(e) => {
@@ -98,7 +108,9 @@ fn run_backend(style: &str, listen: SocketAddr, credential: Option<String>) -> E
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(crate::backends::run_until_signal(style, listen, credential)) {
+    match rt.block_on(crate::backends::run_until_signal(
+        style, listen, credential, any_id,
+    )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dragoman backend: {e}");

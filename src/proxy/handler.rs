@@ -115,8 +115,15 @@ impl Gateway {
             return Err(self.upstream_failure(&target.plan, &answer));
         }
         let user = self.read_upstream_user(target, &answer)?;
+        let plan = &target.plan;
+        let view = self
+            .rules
+            .view_from(Some(plan.upstream.style), plan.client, &user)
+            .map(Arc::new)
+            .map_err(Arc::new);
         Ok(Fetched {
             user: Arc::new(user),
+            view: Some((plan.client.index(), view)),
             storable_for: cache::storable_for(answer.cache_control.as_deref()),
         })
     }
@@ -225,7 +232,13 @@ impl Gateway {
             .with_label_values(&[&status.as_str().to_ascii_lowercase()])
             .inc();
         let served = served.map_err(|(e, _)| e)?;
-        let view = self.view(&target.plan, &served.user, served.entry.as_deref())?;
+        let plan = &target.plan;
+        let view = served
+            .view(plan.client.index(), |u| {
+                self.rules
+                    .view_from(Some(plan.upstream.style), plan.client, u)
+            })
+            .map_err(|e| self.view_failed(plan, e))?;
         let mut reply = self.render(&target.plan, ctx, &view, Method::Get, &[]);
         if let Some(age) = served.age_secs() {
             reply.headers.push(("age", age.to_string()));
@@ -275,7 +288,11 @@ impl Gateway {
             return Err(self.upstream_failure(&target.plan, &answer));
         }
         let user = self.read_upstream_user(target, &answer)?;
-        let view = self.view(&target.plan, &user, None)?;
+        let plan = &target.plan;
+        let view = self
+            .rules
+            .view_from(Some(plan.upstream.style), plan.client, &user)
+            .map_err(|e| self.view_failed(plan, e))?;
         let mut reply = self.render(&target.plan, ctx, &view, Method::Put, &translated.lossy);
         if !translated.dropped.is_empty() {
             reply
@@ -285,25 +302,11 @@ impl Gateway {
         Ok(reply)
     }
 
-    /// The user as the route's client style sees it (`entry`'s memoized view when cached).
-    fn view(
-        &self,
-        plan: &RoutePlan,
-        user: &Canonical,
-        entry: Option<&cache::Entry>,
-    ) -> Result<Arc<View>, GatewayError> {
-        let style = plan.client;
-        let origin = Some(plan.upstream.style);
-        let render = |u: &Canonical| self.rules.view_from(origin, style, u);
-        let view = match entry {
-            Some(e) => e.view(style.index(), render),
-            None => render(user).map(Arc::new),
-        };
-        view.map_err(|e| {
-            self.metrics
-                .translation_failed(plan.label.as_str(), Stage::Response);
-            GatewayError::BadGateway(e.to_string())
-        })
+    /// A view that could not be rendered: a translation failure of the response, a 502.
+    fn view_failed(&self, plan: &RoutePlan, e: TranslateError) -> GatewayError {
+        self.metrics
+            .translation_failed(plan.label.as_str(), Stage::Response);
+        GatewayError::BadGateway(e.to_string())
     }
 
     /// The success reply around `view`. `X-Dragoman-Lossy` names, once each, the fields the

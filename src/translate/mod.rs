@@ -27,7 +27,7 @@ pub mod style;
 pub mod table;
 pub mod template;
 
-pub use canonical::{Canonical, FieldId, Registry};
+pub use canonical::{Canonical, FieldId, Packed, Registry};
 pub use error::{FieldError, FieldErrorKind, LoadError, TranslateError};
 pub use loss::LossReport;
 pub use plan::{BytesError, EncodedRequest};
