@@ -1,7 +1,13 @@
-//! Calling an upstream: one request over pingora's pooled connections, bounded in time and
-//! in response size. Connections are returned to the pool only when the exchange completed
-//! cleanly, and a request that fails on a reused (possibly stale) connection before any
-//! response arrived is retried once on a new one.
+//! Calling an upstream: one request over a kept-alive connection, bounded in time and in
+//! response size. Connections are kept only when the exchange completed cleanly, and a request
+//! that fails on a reused (possibly stale) connection before any response arrived is retried
+//! once on a new one.
+//!
+//! Idle connections are kept per worker thread ([`idle`]), not in pingora's shared pool:
+//! with per-thread runtimes a request never leaves its thread, and pingora's pool paid a
+//! mutex, a pool insert, a oneshot and a spawned watcher task per request to share
+//! connections across threads. pingora still makes the connections and speaks HTTP/1.1 on
+//! them.
 
 use super::handler::Resolved;
 use super::intake::Incoming;
@@ -13,6 +19,7 @@ use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
 use pingora::http::RequestHeader;
 use pingora::protocols::http::client::HttpSession;
+use pingora::protocols::http::v1::client::HttpSession as Http1Session;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::ErrorType;
 use std::time::Duration;
@@ -179,14 +186,20 @@ async fn exchange(
     peer: &HttpPeer,
     call: &Call<'_>,
 ) -> Result<Answer, Failure> {
-    let (mut session, reused) = connector
-        .get_http_session(peer)
-        .await
-        .map_err(|e| Failure {
-            error: classify(&e, upstream),
-            reused: false,
-            answered: false,
-        })?;
+    let (mut session, reused) = match idle::take(upstream.addr) {
+        Some(stream) => (
+            HttpSession::H1(Http1Session::new_with_options(stream, peer)),
+            true,
+        ),
+        None => connector
+            .get_http_session(peer)
+            .await
+            .map_err(|e| Failure {
+                error: classify(&e, upstream),
+                reused: false,
+                answered: false,
+            })?,
+    };
     // The connector leaves the session's own read/write timeouts unset (pingora's proxy
     // sets them from the peer); without them a silent upstream is only cut by the outer
     // deadline.
@@ -254,7 +267,7 @@ async fn exchange(
         }
         body.extend_from_slice(&chunk);
     }
-    release(connector, session, peer).await;
+    release(session, upstream).await;
     Ok(Answer {
         status,
         content_type,
@@ -263,13 +276,117 @@ async fn exchange(
     })
 }
 
-async fn release(connector: &Connector, mut session: HttpSession, peer: &HttpPeer) {
-    if session.response_done() {
-        connector
-            .release_http_session(session, peer, Some(POOL_IDLE))
-            .await;
-    } else {
+/// Keeps the connection for the next request of this thread when the exchange ended
+/// cleanly and HTTP/1.1 lets it be reused; closes it otherwise.
+async fn release(mut session: HttpSession, upstream: &Upstream) {
+    if !session.response_done() {
         session.shutdown().await;
+        return;
+    }
+    match session {
+        HttpSession::H1(mut h1) => {
+            // What the answer allows: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only
+            // with `Connection: keep-alive`.
+            h1.respect_keepalive();
+            if let Some(stream) = h1.reuse().await {
+                idle::keep(upstream.addr, stream);
+            }
+        }
+        mut other => other.shutdown().await,
+    }
+}
+
+/// The idle upstream connections of one worker thread, newest last.
+///
+/// A connection is taken back only when it has been idle less than [`POOL_IDLE`] and reading
+/// it without waiting finds nothing: an upstream that closed it, or sent bytes no request
+/// asked for (a late error answer), must not have them read as the next request's answer. A
+/// connection closed between that check and the write fails before any answer and is retried
+/// on a new one (see `send_with_retry`). Each thread keeps at most [`MAX_IDLE`] per upstream,
+/// and a sweep every few seconds, run on the thread itself, closes what expired, so a quiet
+/// gateway does not hold connections its upstreams have closed.
+mod idle {
+    use super::POOL_IDLE;
+    use pingora::protocols::Stream;
+    use std::cell::{Cell, RefCell};
+    use std::net::SocketAddr;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncRead, ReadBuf};
+
+    /// Idle connections kept per upstream and thread (pingora's pool kept 256 in all).
+    pub const MAX_IDLE: usize = 64;
+    const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+    struct Idle {
+        addr: SocketAddr,
+        stream: Stream,
+        since: Instant,
+    }
+
+    thread_local! {
+        static IDLE: RefCell<Vec<Idle>> = const { RefCell::new(Vec::new()) };
+        static SWEEPING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether a read that does not wait finds the connection quiet (nothing to read, not
+    /// closed). A poll with a no-op waker: no task is woken by it, and the real read of the
+    /// next exchange registers its own.
+    fn quiet(stream: &mut Stream) -> bool {
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        let mut cx = Context::from_waker(Waker::noop());
+        matches!(Pin::new(stream).poll_read(&mut cx, &mut buf), Poll::Pending)
+    }
+
+    /// The newest reusable idle connection to `addr`, if any.
+    pub fn take(addr: SocketAddr) -> Option<Stream> {
+        IDLE.with_borrow_mut(|idle| {
+            while let Some(i) = idle.iter().rposition(|c| c.addr == addr) {
+                let mut c = idle.remove(i);
+                if c.since.elapsed() < POOL_IDLE && quiet(&mut c.stream) {
+                    return Some(c.stream);
+                }
+            }
+            None
+        })
+    }
+
+    /// Keeps `stream` for the next request to `addr` on this thread.
+    pub fn keep(addr: SocketAddr, stream: Stream) {
+        IDLE.with_borrow_mut(|idle| {
+            if idle.iter().filter(|c| c.addr == addr).count() >= MAX_IDLE {
+                if let Some(oldest) = idle.iter().position(|c| c.addr == addr) {
+                    idle.remove(oldest);
+                }
+            }
+            idle.push(Idle {
+                addr,
+                stream,
+                since: Instant::now(),
+            });
+        });
+        if !SWEEPING.replace(true) {
+            // On this thread's runtime (per-thread runtimes): the sweep sees this list.
+            tokio::spawn(sweep());
+        }
+    }
+
+    /// Closes, every few seconds, the connections that expired or were closed while idle;
+    /// ends when none are left (the next `keep` starts it again).
+    async fn sweep() {
+        loop {
+            tokio::time::sleep(SWEEP_EVERY).await;
+            let left = IDLE.with_borrow_mut(|idle| {
+                idle.retain_mut(|c| c.since.elapsed() < POOL_IDLE && quiet(&mut c.stream));
+                idle.len()
+            });
+            if left == 0 {
+                SWEEPING.set(false);
+                return;
+            }
+        }
     }
 }
 
