@@ -100,6 +100,21 @@ for kind in "${ROWS[@]}"; do
     say "${LABEL[$kind]}: ${IR[$kind]} instructions/request (${STATUS[$kind]% })"
 done
 
+# The translation alone (issue 11's "translation itself" figure): examples/translate_icount
+# runs a gateway miss's body work — the camel upstream's bytes read, checked and made the
+# canonical user, the envelope view, the success document — N times; its count with N and
+# with 0 differ by N translations.
+TRANSLATE_BIN=${TRANSLATE_BIN:-$ROOT/target/release/examples/translate_icount}
+if [[ $TRANSLATE_BIN == "$ROOT/target/release/examples/translate_icount" ]]; then
+    (cd "$ROOT" && cargo build --release --quiet --example translate_icount) ||
+        die "cargo build --example translate_icount failed"
+fi
+collected() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$TRANSLATE_BIN" "$1" 2>&1 >/dev/null | awk '/Collected/ {print $4}'; }
+T0=$(collected 0)
+T1=$(collected "$N")
+TRANSLATION=$(((T1 - T0) / N))
+say "the translation alone (camel response → envelope document): $TRANSLATION instructions"
+
 COMMIT=$(tree_commit)
 echo "### Instructions per request — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT"
 echo
@@ -108,6 +123,7 @@ echo "|---|--:|---|"
 for kind in "${ROWS[@]}"; do
     echo "| ${LABEL[$kind]} | ${IR[$kind]} | ${STATUS[$kind]% } |"
 done
+echo "| the translation alone, per response (examples/translate_icount) | $TRANSLATION | — |"
 for kind in "${ROWS[@]}"; do
     [[ ${STATUS[$kind]} == "$N×200 " ]] || die "${LABEL[$kind]}: not every request answered 200 (${STATUS[$kind]})"
 done
