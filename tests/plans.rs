@@ -319,7 +319,14 @@ fn bytes_the_value_path_reads_differently_fall_back_to_it() {
     let text = String::from_utf8(good).expect("utf-8");
     let repeated_status = text.replacen('{', r#"{"status":"gone","#, 1);
     let trailing = format!("{text} x");
+    // Found by fuzz/response_body: invalid UTF-8 in a string under a key the plan skips.
+    let mut bad_utf8 = text
+        .replacen('{', r#"{"unread":"2023-X-07","#, 1)
+        .into_bytes();
+    let at = bad_utf8.iter().position(|b| *b == b'X').expect("marker");
+    bad_utf8[at] = 0xf8;
     for (what, bytes) in [
+        ("invalid UTF-8 in a skipped value", bad_utf8),
         ("not JSON", b"{\"id\":".to_vec()),
         ("trailing garbage", trailing.into_bytes()),
         ("an array", b"[]".to_vec()),
@@ -333,11 +340,10 @@ fn bytes_the_value_path_reads_differently_fall_back_to_it() {
             "{what}"
         );
     }
-    // A repeated key: the last one counts, as in the value path; an invalid first one is the
-    // value path's to judge.
+    // A repeated key: the last one counts, as in the value path (an invalid first one too).
     let read = rules()
-        .read_response_bytes(camel, repeated_status.as_bytes())
-        .expect("the last status is valid");
+        .read_response_planned(camel, repeated_status.as_bytes())
+        .expect("the plan takes it: the last status is valid");
     let doc: Value = serde_json::from_str(&repeated_status).expect("JSON");
     assert_eq!(read, rules().read_response(camel, &doc).expect("reads"));
 
@@ -356,4 +362,10 @@ fn bytes_the_value_path_reads_differently_fall_back_to_it() {
             .is_ok()
     );
     assert!(rules().read_response(envelope, &wrapped).is_err());
+    // Found by fuzz/response_body: a repeated `meta` whose first value is invalid.
+    let metas = r#"{"success":true,"data":{"id":"user_1","email":"a@b.co","name":"A B","status":"active"},"meta":{"timestamp":"nope"},"meta":{"timestamp":"2024-01-15T10:30:00Z","request_id":"r"}}"#;
+    let planned = rules().read_response_planned(envelope, metas.as_bytes());
+    let valued = rules().read_response(envelope, &serde_json::from_str(metas).expect("JSON"));
+    assert_eq!(planned.as_ref(), valued.as_ref().ok(), "{valued:?}");
+    assert!(planned.is_some());
 }

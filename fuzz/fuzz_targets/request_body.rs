@@ -1,7 +1,8 @@
 //! The PUT body path as the gateway runs it: bytes → JSON → client request schema →
 //! canonical → carry check → upstream request schema → upstream bytes. The first byte picks
 //! the (client, upstream) pair. Nothing may panic; what is carried must be valid for the
-//! upstream and serialise.
+//! upstream and serialise. Differential: where the compiled request plans take the bytes,
+//! they give the value path's answer (the same body bytes and notes, or the same errors).
 #![no_main]
 
 use dragoman::translate::{TranslateError, WritePolicy};
@@ -17,14 +18,28 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (from, to) = pair(selector);
-    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return;
-    };
     let policy = WritePolicy {
         drop_all: selector & 0x80 != 0,
         ..Default::default()
     };
-    match rules().translate_owned_request(from, to, doc, &policy) {
+    let planned = rules().translate_request_planned(from, to, body, &policy);
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) else {
+        assert!(planned.is_none(), "the plan took bytes that are not JSON");
+        return;
+    };
+    let valued = rules().translate_owned_request(from, to, doc, &policy);
+    match (&planned, &valued) {
+        (None, _) => {}
+        (Some(Ok(p)), Ok(v)) => {
+            assert_eq!(p.body, serde_json::to_vec(&v.body).expect("serialises"));
+            assert_eq!((&p.lossy, &p.dropped), (&v.lossy, &v.dropped));
+        }
+        (Some(Err(TranslateError::Invalid(p))), Err(TranslateError::Invalid(v))) => {
+            assert_eq!(p, v, "the plan refused with other field errors")
+        }
+        (Some(p), v) => panic!("the plan answered {p:?}, the value path {v:?}"),
+    }
+    match valued {
         Ok(carried) => {
             assert!(
                 rules().style(to).schemas.request.is_valid(&carried.body),

@@ -124,7 +124,11 @@ impl ReadPlan {
     pub(crate) fn read<'p>(&'p self, bytes: &[u8]) -> Result<Slots<'p>, Fallback> {
         let mut values: Vec<Option<Value>> = Vec::with_capacity(self.slots);
         values.resize_with(self.slots, || None);
-        let mut de = serde_json::Deserializer::from_slice(bytes);
+        // JSON text is UTF-8 (RFC 8259), and the value path refuses any other bytes; the keys
+        // and values a plan skips unparsed are never checked for it by serde_json, so the
+        // whole text is, first.
+        let text = std::str::from_utf8(bytes).map_err(|_| Fallback)?;
+        let mut de = serde_json::Deserializer::from_str(text);
         ObjectSeed {
             plan: &self.root,
             values: &mut values,
@@ -337,6 +341,9 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0u64;
+        // Bit `i`: the latest value under `props[i]` fails its check. A repeated key counts
+        // by its last value, as in the value path (where the last one replaces the others).
+        let mut invalid = 0u64;
         while let Some(key) = map.next_key_seed(KeySeed(self.plan))? {
             let Some(i) = key else {
                 match &self.plan.additional {
@@ -368,24 +375,31 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
                 }
                 Role::Drop => {
                     let v: Value = map.next_value()?;
-                    if !prop.check.is_valid(&v) {
-                        return Err(de::Error::custom("refused"));
-                    }
+                    invalid = mark(invalid, bit, prop.check.is_valid(&v));
                 }
                 Role::Keep(slot) => {
                     let v: Value = map.next_value()?;
-                    if !prop.check.is_valid(&v) {
-                        return Err(de::Error::custom("refused"));
-                    }
+                    invalid = mark(invalid, bit, prop.check.is_valid(&v));
                     self.values[*slot] = Some(v);
                 }
             }
             seen |= bit;
         }
+        if invalid != 0 {
+            return Err(de::Error::custom("refused"));
+        }
         if self.plan.required & !seen != 0 {
             return Err(de::Error::custom("missing"));
         }
         Ok(())
+    }
+}
+
+fn mark(invalid: u64, bit: u64, valid: bool) -> u64 {
+    if valid {
+        invalid & !bit
+    } else {
+        invalid | bit
     }
 }
 
