@@ -93,27 +93,55 @@ fn wait_exit(
     None
 }
 
+/// The three reference backends, for gateways started as `dragoman serve` processes.
+struct Backends {
+    envelope: dragoman::backends::Backend,
+    camel: dragoman::backends::Backend,
+    snake: dragoman::backends::Backend,
+}
+
+impl Backends {
+    async fn start() -> Self {
+        use dragoman::backends::BackendStyle::{Camel, Envelope, Snake};
+        Self {
+            envelope: start_backend(Envelope).await,
+            camel: start_backend(Camel).await,
+            snake: start_backend(Snake).await,
+        }
+    }
+
+    /// `dragoman serve` on the stack config (written to `dir/name`), its output discarded,
+    /// once its port answers; and that port.
+    async fn serve(&self, dir: &std::path::Path, name: &str) -> (std::process::Child, u16) {
+        let (port, admin) = (free_port(), free_port());
+        let path = dir.join(name);
+        let config = stack_config(
+            &self.envelope,
+            &self.camel,
+            &self.snake,
+            port,
+            admin,
+            30,
+            "",
+        );
+        std::fs::write(&path, config).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port).await;
+        (child, port)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dragoman_serve_exits_cleanly_on_sigterm() {
-    let envelope = start_backend(dragoman::backends::BackendStyle::Envelope).await;
-    let camel = start_backend(dragoman::backends::BackendStyle::Camel).await;
-    let snake = start_backend(dragoman::backends::BackendStyle::Snake).await;
-    let (port, admin) = (free_port(), free_port());
+    let backends = Backends::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gw.toml");
-    std::fs::write(
-        &path,
-        stack_config(&envelope, &camel, &snake, port, admin, 30, ""),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
-        .args(["serve", "--config"])
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port).await;
+    let (mut child, port) = backends.serve(dir.path(), "gw.toml").await;
     let r = client()
         .get(format!("http://127.0.0.1:{port}/api/users/{JOHN}"))
         .bearer_auth("in-demo-admin")
@@ -134,26 +162,12 @@ async fn dragoman_serve_exits_cleanly_on_sigterm() {
 /// a kept-alive client connection and requests just served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dragoman_serve_stops_on_sigterm_every_time_with_a_kept_alive_client() {
-    let envelope = start_backend(dragoman::backends::BackendStyle::Envelope).await;
-    let camel = start_backend(dragoman::backends::BackendStyle::Camel).await;
-    let snake = start_backend(dragoman::backends::BackendStyle::Snake).await;
+    let backends = Backends::start().await;
     let dir = tempfile::tempdir().unwrap();
     for round in 0..10 {
-        let (port, admin) = (free_port(), free_port());
-        let path = dir.path().join(format!("gw-{round}.toml"));
-        std::fs::write(
-            &path,
-            stack_config(&envelope, &camel, &snake, port, admin, 30, ""),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
-            .args(["serve", "--config"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port).await;
+        let (mut child, port) = backends
+            .serve(dir.path(), &format!("gw-{round}.toml"))
+            .await;
         let http = client();
         for _ in 0..round % 4 + 1 {
             let r = http

@@ -1,7 +1,8 @@
-//! The `dragoman` command line: one binary, five subcommands (README, "Commands"); their
+//! The `dragoman` command line: one binary, six subcommands (README, "Commands"); their
 //! names, flags and exit codes are a stable interface that scripts depend on.
 
 pub mod check;
+pub mod diff;
 pub mod translate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -51,6 +52,8 @@ pub enum Command {
     },
     /// Translate one JSON document, or NDJSON (one per line), between styles offline.
     Translate(translate::Args),
+    /// Read users from two upstreams of a config and compare them on the fields both hold.
+    Diff(diff::Args),
     /// Run one reference legacy backend.
     Backend {
         #[arg(long)]
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => crate::server::run_serve(&config),
         Command::Check { config } => check::run(&config),
         Command::Translate(args) => translate::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Backend {
             style,
             listen,

@@ -54,18 +54,7 @@ impl Gateway {
         if let Some(ip) = incoming.client_ip {
             headers.push(("x-forwarded-for", ip.to_string()));
         }
-        let query = match &self.rules.style(up.style).auth {
-            AuthScheme::Bearer => {
-                headers.push(("authorization", format!("Bearer {credential}")));
-                String::new()
-            }
-            AuthScheme::Query { param, .. } => {
-                let q = form_urlencoded::Serializer::new(String::new())
-                    .append_pair(param, credential)
-                    .finish();
-                format!("?{q}")
-            }
-        };
+        let query = present_credential(&self.rules.style(up.style).auth, credential, &mut headers);
         (query, headers)
     }
 
@@ -105,6 +94,27 @@ impl Gateway {
             .with_label_values(&[up.name.as_str()])
             .observe(secs);
         result
+    }
+}
+
+/// Presents `credential` in a backend's scheme: an `Authorization` header pushed onto
+/// `headers`, or the query string (with its `?`) to append to the path.
+pub fn present_credential(
+    scheme: &AuthScheme,
+    credential: &str,
+    headers: &mut Vec<(&'static str, String)>,
+) -> String {
+    match scheme {
+        AuthScheme::Bearer => {
+            headers.push(("authorization", format!("Bearer {credential}")));
+            String::new()
+        }
+        AuthScheme::Query { param, .. } => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair(param, credential)
+                .finish();
+            format!("?{q}")
+        }
     }
 }
 

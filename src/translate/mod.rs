@@ -13,6 +13,7 @@
 //! per-response values → client response schema.
 
 pub mod canonical;
+mod compare;
 pub mod error;
 mod load;
 pub mod loss;
@@ -28,6 +29,7 @@ pub mod table;
 pub mod template;
 
 pub use canonical::{Canonical, FieldId, Packed, Registry};
+pub use compare::FieldDifference;
 pub use error::{FieldError, FieldErrorKind, LoadError, TranslateError};
 pub use loss::LossReport;
 pub use plan::{BytesError, EncodedRequest};
