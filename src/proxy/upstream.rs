@@ -157,7 +157,7 @@ async fn send_with_retry(
     peer: &HttpPeer,
     call: &Call<'_>,
 ) -> Result<Answer, GatewayError> {
-    match exchange(connector, upstream, peer, call).await {
+    match exchange(connector, upstream, peer, call, true).await {
         // Only a pooled connection the upstream had already closed is retried: a timeout
         // may mean the upstream is still working on the request, and a write must not be
         // sent twice.
@@ -165,9 +165,12 @@ async fn send_with_retry(
             reused: true,
             answered: false,
             error,
-        }) if error != GatewayError::GatewayTimeout => exchange(connector, upstream, peer, call)
-            .await
-            .map_err(|f| f.error),
+        }) if error != GatewayError::GatewayTimeout => {
+            // On a new connection: another idle one may be as stale as the first.
+            exchange(connector, upstream, peer, call, false)
+                .await
+                .map_err(|f| f.error)
+        }
         other => other.map_err(|f| f.error),
     }
 }
@@ -190,13 +193,21 @@ fn classify(e: &pingora::Error, upstream: &Upstream) -> GatewayError {
     }
 }
 
+/// One request and its answer; on a kept-alive connection of this thread when `may_reuse`
+/// and one is there, else on a new one.
 async fn exchange(
     connector: &Connector,
     upstream: &Upstream,
     peer: &HttpPeer,
     call: &Call<'_>,
+    may_reuse: bool,
 ) -> Result<Answer, Failure> {
-    let (mut session, reused) = match idle::take(upstream.addr) {
+    let kept = if may_reuse {
+        idle::take(upstream.addr)
+    } else {
+        None
+    };
+    let (mut session, reused) = match kept {
         Some(stream) => (
             HttpSession::H1(Http1Session::new_with_options(stream, peer)),
             true,

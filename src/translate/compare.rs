@@ -39,7 +39,12 @@ impl RuleSet {
         right: &Canonical,
         ignore: &[FieldId],
     ) -> Vec<FieldDifference> {
-        let (left, right) = (self.as_both_say(a, b, left), self.as_both_say(a, b, right));
+        // Both as both styles say them, or — when either cannot be written in one of the
+        // styles — both as read, so the two sides are always compared alike.
+        let (left, right) = match (self.as_both_say(a, b, left), self.as_both_say(a, b, right)) {
+            (Some(l), Some(r)) => (l, r),
+            _ => (left.clone(), right.clone()),
+        };
         let mut out = Vec::new();
         for id in self.shared_fields(a, b) {
             if ignore.contains(&id) {
@@ -59,17 +64,13 @@ impl RuleSet {
 
     /// `user` as both styles can say it: written as a resource of each style and read back,
     /// in turn. A value one style cannot hold exactly comes back as what that style makes of
-    /// it (`locked` → `disabled` through snake). Where a style cannot write the user at all
-    /// (it is not valid there), the user is compared as read.
-    fn as_both_say(&self, a: StyleId, b: StyleId, user: &Canonical) -> Canonical {
+    /// it (`locked` → `disabled` through snake). `None` where a style cannot write the user.
+    fn as_both_say(&self, a: StyleId, b: StyleId, user: &Canonical) -> Option<Canonical> {
         let mut current = user.clone();
         for style in [a, b, a] {
-            match self.through(style, &current) {
-                Some(next) => current = next,
-                None => return user.clone(),
-            }
+            current = self.through(style, &current)?;
         }
-        current
+        Some(current)
     }
 
     fn through(&self, style: StyleId, user: &Canonical) -> Option<Canonical> {
@@ -92,10 +93,12 @@ fn value_of(user: &Canonical, id: FieldId) -> Option<&Value> {
         .filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
 }
 
+/// Equal values; lists equal as multisets (the same items as often, in any order).
 fn same(l: Option<&Value>, r: Option<&Value>) -> bool {
     match (l, r) {
         (Some(Value::Array(x)), Some(Value::Array(y))) => {
-            x.len() == y.len() && x.iter().all(|i| y.contains(i))
+            let count = |list: &[Value], item: &Value| list.iter().filter(|i| *i == item).count();
+            x.len() == y.len() && x.iter().all(|i| count(x, i) == count(y, i))
         }
         (l, r) => l == r,
     }
@@ -130,6 +133,13 @@ mod tests {
         let right = r.read_response(snake, &snake_doc()).expect("snake reads");
         // `locked` is `is_active: false` in snake; the phone is snake's alone.
         assert_eq!(r.compare_users(camel, &left, snake, &right, &[]), vec![]);
+    }
+
+    #[test]
+    fn lists_are_equal_as_multisets() {
+        let (a, b) = (json!(["x", "x", "y"]), json!(["x", "y", "y"]));
+        assert!(!super::same(Some(&a), Some(&b)));
+        assert!(super::same(Some(&a), Some(&json!(["y", "x", "x"]))));
     }
 
     #[test]

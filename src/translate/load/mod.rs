@@ -214,7 +214,7 @@ pub fn load(rules: &[SourceFile], schemas: &[SourceFile]) -> Result<RuleSet, Vec
         errors.push(LoadError::new("rules", 0, "no style files found"));
     }
     if errors.is_empty() {
-        let plans = crate::translate::plan::compile(&styles);
+        let plans = crate::translate::plan::compile(&styles, &registry);
         Ok(RuleSet {
             registry,
             tables,

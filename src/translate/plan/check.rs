@@ -187,6 +187,11 @@ impl Check {
 
     /// Compiles `node`, resolving local `$ref`s (`#/…`) against `root`.
     pub(crate) fn compile(node: &Value, root: &Value) -> Result<Self, NotCompilable> {
+        if nested_id(root, true) {
+            // A `$id` below the root changes what a `$ref` inside it resolves against; the
+            // pointer resolution here knows only the root.
+            return Err(NotCompilable("a `$id` below the schema's root".into()));
+        }
         compile(node, root, 0)
     }
 
@@ -244,7 +249,34 @@ impl Check {
     /// keyword. Only leaf nodes (no object, item or `$ref` parts) are compared; anything
     /// else is "not known to imply".
     pub(crate) fn implies(&self, other: &Check) -> bool {
-        let leaf = |c: &Check| c.object.is_none() && c.items.is_none() && c.refs.is_empty();
+        // Keywords each of which restricts on its own: with only these, asserting more
+        // keywords can only accept less. (`minContains: 0` or `properties` beside
+        // `additionalProperties` relax a neighbour, so nodes with others never imply.)
+        const INDEPENDENT: &[&str] = &[
+            "type",
+            "enum",
+            "const",
+            "format",
+            "pattern",
+            "minLength",
+            "maxLength",
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+            "uniqueItems",
+            "minItems",
+            "maxItems",
+        ];
+        let leaf = |c: &Check| {
+            c.object.is_none()
+                && c.items.is_none()
+                && c.refs.is_empty()
+                && c.assertion
+                    .as_object()
+                    .is_some_and(|m| m.keys().all(|k| INDEPENDENT.contains(&k.as_str())))
+        };
         if !leaf(self) || !leaf(other) {
             return false;
         }
@@ -254,6 +286,17 @@ impl Check {
                 .all(|(k, v)| mine.get(k).is_some_and(|m| m == v)),
             _ => false,
         }
+    }
+}
+
+/// Whether a schema (node) holds a `$id` anywhere but at its top.
+fn nested_id(node: &Value, top: bool) -> bool {
+    match node {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| (k == "$id" && !top) || nested_id(v, false)),
+        Value::Array(a) => a.iter().any(|v| nested_id(v, false)),
+        _ => false,
     }
 }
 
@@ -513,6 +556,16 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_with_an_id_below_its_root_is_left_to_jsonschema() {
+        let schema = json!({"$defs": {"a": {"$id": "https://x.example/a", "type": "string"}},
+                            "$ref": "#/$defs/a"});
+        assert!(Check::compile(&schema, &schema).is_err());
+        // The scan is conservative: a property named `$id` is left to jsonschema too.
+        let named = json!({"properties": {"$id": {"type": "string"}}});
+        assert!(Check::compile(&named, &named).is_err());
+    }
+
+    #[test]
     fn a_check_implies_another_only_when_it_asserts_at_least_the_same_keywords() {
         let root = json!({});
         let c = |v: Value| Check::compile(&v, &root).expect("compiles");
@@ -521,5 +574,8 @@ mod tests {
         assert!(upstream.implies(&c(json!({"type": "string"}))));
         assert!(!upstream.implies(&c(json!({"type": ["string", "null"]}))));
         assert!(!c(json!({"type": "string"})).implies(&upstream));
+        // A keyword that relaxes a neighbour never implies.
+        let lenient = c(json!({"type": "array", "contains": {"const": "a"}, "minContains": 0}));
+        assert!(!lenient.implies(&c(json!({"type": "array", "contains": {"const": "a"}}))));
     }
 }

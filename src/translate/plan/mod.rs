@@ -20,7 +20,7 @@ pub(crate) mod check;
 mod read;
 mod write;
 
-use super::canonical::Canonical;
+use super::canonical::{Canonical, Registry};
 use super::rules::{Lossy, Rule};
 use super::{Kind, RuleSet, Style, StyleId, TranslateError, View, WritePolicy};
 use check::{Check, NotCompilable};
@@ -55,7 +55,7 @@ fn keep<T>(what: &str, compiled: Result<T, NotCompilable>, missing: &mut Vec<Str
 
 /// Compiles every style's plans, then what each (origin → client) direction's writer may
 /// skip.
-pub(crate) fn compile(styles: &[Style]) -> Vec<StylePlans> {
+pub(crate) fn compile(styles: &[Style], registry: &Registry) -> Vec<StylePlans> {
     let mut plans: Vec<StylePlans> = styles
         .iter()
         .map(|s| {
@@ -109,19 +109,26 @@ pub(crate) fn compile(styles: &[Style]) -> Vec<StylePlans> {
             }
         })
         .collect();
-    learn_all(styles, &mut plans);
+    learn_all(styles, registry, &mut plans);
     plans
 }
 
 /// Marks in each client's view plan the checks each origin's response reader already ran.
-fn learn_all(styles: &[Style], plans: &mut [StylePlans]) {
+fn learn_all(styles: &[Style], registry: &Registry, plans: &mut [StylePlans]) {
     for client in 0..styles.len() {
         let mut view = plans[client].view.take();
         if let Some(v) = view.as_mut() {
             for origin in 0..styles.len() {
                 let reader = plans[origin].response.as_ref();
                 v.learn_implied(origin, &|rule, check| {
-                    implied_by(&styles[origin], reader, &styles[client], rule, check)
+                    implied_by(
+                        registry,
+                        &styles[origin],
+                        reader,
+                        &styles[client],
+                        rule,
+                        check,
+                    )
                 });
             }
         }
@@ -131,9 +138,10 @@ fn learn_all(styles: &[Style], plans: &mut [StylePlans]) {
 
 /// Whether the value `client`'s rule `rule` writes has passed `check` already when the user
 /// was read from `origin`'s response: both rules copy the same canonical field, the field is
-/// never derived, `origin` has no other rule that could set it, and `origin`'s check of it
-/// implies `check`.
+/// never derived (`registry`), `origin` has no other rule that could set it, and `origin`'s
+/// check of it implies `check`.
 fn implied_by(
+    registry: &Registry,
     origin: &Style,
     reader: Option<&ReadPlan>,
     client: &Style,
@@ -144,6 +152,10 @@ fn implied_by(
     let Rule::Copy(c) = &client.fields[rule].rule else {
         return false;
     };
+    // A derived field may come from the role table, which no reader check saw.
+    if registry.field(c.field).derive.is_some() {
+        return false;
+    }
     let covering: Vec<usize> = origin
         .fields
         .iter()

@@ -8,7 +8,7 @@ use super::check::{Additional, Check, NotCompilable};
 use super::Fallback;
 use crate::translate::path::JsonPath;
 use crate::translate::rules::FieldRule;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -258,6 +258,12 @@ fn compile_object(
     if props.len() > 64 {
         return Err(NotCompilable("more than 64 properties".into()));
     }
+    // The way to the resource must be there: without it the value path finds no resource.
+    for (i, p) in props.iter().enumerate() {
+        if matches!(p.role, Role::Descend(_)) {
+            required |= 1 << i;
+        }
+    }
     Ok(ObjectPlan {
         props,
         required,
@@ -347,8 +353,11 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
         while let Some(key) = map.next_key_seed(KeySeed(self.plan))? {
             let Some(i) = key else {
                 match &self.plan.additional {
+                    // Parsed, not skipped: serde_json's skipping does not refuse what parsing
+                    // does (lone surrogates in escapes, numbers out of range, nesting past its
+                    // limit), and the value path parses every value.
                     Additional::Allow => {
-                        map.next_value::<IgnoredAny>()?;
+                        map.next_value::<Value>()?;
                     }
                     Additional::Forbid => return Err(de::Error::custom("forbidden key")),
                     Additional::Check(c) => {

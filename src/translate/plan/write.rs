@@ -132,12 +132,19 @@ fn compile_object(
             "a rule writes a key only additionalProperties describes".into(),
         )),
     };
-    // First keys in the order first met, each with the rules under it.
+    // First keys in the order first met, each with the rules under it. The value path puts a
+    // nested object where its first *present* field is written; that is the plan's place
+    // for it only when the object's rules are not interleaved with others.
     let mut groups: Vec<(&String, Vec<Written<'_>>)> = Vec::new();
     for (rule, path) in written {
         let key = &path[depth];
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push((*rule, path)),
+        match groups.iter_mut().position(|(k, _)| *k == key) {
+            Some(i) if i + 1 == groups.len() => groups[i].1.push((*rule, path)),
+            Some(_) => {
+                return Err(NotCompilable(format!(
+                    "the fields under {key:?} are not next to each other in the style file"
+                )))
+            }
             None => groups.push((key, vec![(*rule, path)])),
         }
     }
