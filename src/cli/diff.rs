@@ -277,13 +277,8 @@ async fn fetch(
             BytesError::Json(e) => format!("invalid JSON: {e}"),
             BytesError::Translate(e) => e.to_string(),
         })?;
-    // The gateway's rule: the same id, or the same UUID written in another case.
-    let same = |got: &str| {
-        got == id
-            || matches!((uuid::Uuid::parse_str(got), uuid::Uuid::parse_str(id)), (Ok(a), Ok(b)) if a == b)
-    };
     match rules.user_id(&user) {
-        Some(got) if same(got) => Ok(Some(user)),
+        Some(got) if crate::translate::same_user_id(got, id) => Ok(Some(user)),
         got => Err(format!("answered with user {got:?}")),
     }
 }

@@ -117,8 +117,7 @@ impl Gateway {
         let user = self.read_upstream_user(target, &answer)?;
         let plan = &target.plan;
         let view = self
-            .rules
-            .view_from(Some(plan.upstream.style), plan.client, &user)
+            .render_view(plan, &user)
             .map(Arc::new)
             .map_err(Arc::new);
         Ok(Fetched {
@@ -162,7 +161,7 @@ impl Gateway {
                 BytesError::Translate(e) => failed(e.to_string()),
             })?;
         match self.rules.user_id(&user) {
-            Some(id) if same_id(id, &target.canonical_id) => Ok(user),
+            Some(id) if crate::translate::same_user_id(id, &target.canonical_id) => Ok(user),
             Some(id) => Err(failed(format!(
                 "upstream {} answered with user {id:?} for user {:?}",
                 up.name, target.canonical_id
@@ -234,10 +233,7 @@ impl Gateway {
         let served = served.map_err(|(e, _)| e)?;
         let plan = &target.plan;
         let view = served
-            .view(plan.client.index(), |u| {
-                self.rules
-                    .view_from(Some(plan.upstream.style), plan.client, u)
-            })
+            .view(plan.client.index(), |u| self.render_view(plan, u))
             .map_err(|e| self.view_failed(plan, e))?;
         let mut reply = self.render(&target.plan, ctx, &view, Method::Get, &[]);
         if let Some(age) = served.age_secs() {
@@ -290,8 +286,7 @@ impl Gateway {
         let user = self.read_upstream_user(target, &answer)?;
         let plan = &target.plan;
         let view = self
-            .rules
-            .view_from(Some(plan.upstream.style), plan.client, &user)
+            .render_view(plan, &user)
             .map_err(|e| self.view_failed(plan, e))?;
         let mut reply = self.render(&target.plan, ctx, &view, Method::Put, &translated.lossy);
         if !translated.dropped.is_empty() {
@@ -300,6 +295,13 @@ impl Gateway {
                 .push(("x-dragoman-dropped", translated.dropped.join(", ")));
         }
         Ok(reply)
+    }
+
+    /// The user read from the route's upstream, as its client style sees it (the view plan
+    /// skips what the upstream's reading already checked).
+    fn render_view(&self, plan: &RoutePlan, user: &Canonical) -> Result<View, TranslateError> {
+        self.rules
+            .view_from(Some(plan.upstream.style), plan.client, user)
     }
 
     /// A view that could not be rendered: a translation failure of the response, a 502.
@@ -371,16 +373,6 @@ fn lossy_fields<'a>(notes: impl IntoIterator<Item = &'a LossNote>) -> Option<Str
         }
     }
     (!fields.is_empty()).then(|| fields.join(", "))
-}
-
-/// Whether an upstream's user id is the one asked for: equal, or the same UUID written in
-/// another case (a backend may normalise the UUID a client sent in capitals).
-fn same_id(answered: &str, asked: &str) -> bool {
-    answered == asked
-        || matches!(
-            (uuid::Uuid::parse_str(answered), uuid::Uuid::parse_str(asked)),
-            (Ok(a), Ok(b)) if a == b
-        )
 }
 
 #[cfg(test)]

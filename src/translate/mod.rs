@@ -72,6 +72,16 @@ impl Method {
     }
 }
 
+/// Whether a user id a backend answered with is the one asked for: equal, or the same UUID
+/// written in another case (a backend may normalise the UUID a client sent in capitals).
+pub fn same_user_id(answered: &str, asked: &str) -> bool {
+    answered == asked
+        || matches!(
+            (uuid::Uuid::parse_str(answered), uuid::Uuid::parse_str(asked)),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
 /// A style in a [`RuleSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StyleId(u8);

@@ -30,6 +30,11 @@ const ANNOTATIONS: &[&str] = &[
     "writeOnly",
 ];
 
+/// Whether a keyword says nothing about validity (an annotation, or an `x-` extension).
+pub(crate) fn is_annotation(key: &str) -> bool {
+    ANNOTATIONS.contains(&key) || key.starts_with("x-")
+}
+
 /// Keywords whose meaning depends on a neighbour this module compiles inline.
 const ENTANGLED: &[&str] = &[
     "patternProperties",
@@ -328,7 +333,7 @@ fn compile(node: &Value, root: &Value, depth: usize) -> Result<Check, NotCompila
     let mut assertion = Map::new();
     for (key, value) in map {
         let key = key.as_str();
-        if ANNOTATIONS.contains(&key) || key.starts_with("x-") {
+        if is_annotation(key) {
             continue;
         }
         assertion.insert(key.to_owned(), value.clone());

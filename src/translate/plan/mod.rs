@@ -267,11 +267,7 @@ impl RuleSet {
         let t = self
             .translate_owned_request(from, to, doc, policy)
             .map_err(BytesError::Translate)?;
-        Ok(EncodedRequest {
-            body: serde_json::to_vec(&t.body).map_err(BytesError::Json)?,
-            lossy: t.lossy,
-            dropped: t.dropped,
-        })
+        EncodedRequest::encode(t).map_err(BytesError::Json)
     }
 
     /// The request plans alone: `None` where they fall back (for the differential tests). A
@@ -324,15 +320,9 @@ impl RuleSet {
             return Some(
                 self.finish_request(client, target, canon, unread, dropped)
                     .and_then(|t| {
-                        Ok(EncodedRequest {
-                            body: serde_json::to_vec(&t.body).map_err(|e| {
-                                TranslateError::Output {
-                                    style: target.name.clone(),
-                                    reason: e.to_string(),
-                                }
-                            })?,
-                            lossy: t.lossy,
-                            dropped: t.dropped,
+                        EncodedRequest::encode(t).map_err(|e| TranslateError::Output {
+                            style: target.name.clone(),
+                            reason: e.to_string(),
                         })
                     }),
             );
@@ -364,6 +354,17 @@ pub struct EncodedRequest {
     pub body: Vec<u8>,
     pub lossy: Vec<super::LossNote>,
     pub dropped: Vec<String>,
+}
+
+impl EncodedRequest {
+    /// A request the value path translated, its body serialised.
+    fn encode(t: super::TranslatedRequest) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            body: serde_json::to_vec(&t.body)?,
+            lossy: t.lossy,
+            dropped: t.dropped,
+        })
+    }
 }
 
 /// Why bytes did not translate: they are not JSON, or the translation refused them.

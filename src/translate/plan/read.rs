@@ -4,7 +4,7 @@
 //! rule reads is parsed into the rule's slot and checked there; a value nobody reads is
 //! checked and dropped, or skipped unparsed where the schema allows anything.
 
-use super::check::{Additional, Check, NotCompilable};
+use super::check::{is_annotation, Additional, Check, NotCompilable};
 use super::Fallback;
 use crate::translate::path::JsonPath;
 use crate::translate::rules::FieldRule;
@@ -283,26 +283,7 @@ pub(super) fn object_node(node: &Value, root: &Value) -> Result<Map<String, Valu
             ))
         }
     };
-    let asserting: Vec<&String> = map
-        .keys()
-        .filter(|k| {
-            !matches!(
-                k.as_str(),
-                "$schema"
-                    | "$id"
-                    | "$defs"
-                    | "definitions"
-                    | "$comment"
-                    | "title"
-                    | "description"
-                    | "examples"
-                    | "default"
-                    | "deprecated"
-                    | "readOnly"
-                    | "writeOnly"
-            ) && !k.starts_with("x-")
-        })
-        .collect();
+    let asserting: Vec<&String> = map.keys().filter(|k| !is_annotation(k)).collect();
     if asserting.len() == 1 && asserting[0] == "$ref" {
         let reference = map["$ref"].as_str().unwrap_or_default();
         let target = reference
