@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::cache::{envelope_get, get_bearer, metric, metrics_text, metrics_until, snake_get};
+use common::cache::{
+    admin_get_is, envelope_get, get_bearer, metric, metrics_text, metrics_until, snake_get,
+};
 use common::demo::{ADMIN, JANE, MAX, NOBODY as UNKNOWN};
 use common::http::{send, Reply};
 use common::*;
@@ -20,29 +22,17 @@ async fn purge(stack: &Stack, query: &str) -> Reply {
 async fn purging_one_user_makes_only_that_users_next_get_a_miss() {
     let stack = start_stack(30, "").await;
     for id in [JOHN, JANE] {
-        envelope_get(&stack, id, ADMIN)
-            .await
-            .assert_status(200)
-            .assert_cache("MISS");
+        admin_get_is(&stack, id, "MISS").await;
     }
     let r = purge(&stack, &format!("?upstream=camel-backend&id={JOHN}")).await;
     r.assert_status(200);
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
-    envelope_get(&stack, JANE, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JOHN, "MISS").await;
+    admin_get_is(&stack, JANE, "HIT").await;
     // Purging the user on another upstream leaves the camel backend's entry.
     purge(&stack, &format!("?upstream=snake-backend&id={JOHN}"))
         .await
         .assert_status(200);
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JOHN, "HIT").await;
     assert_eq!(stack.camel.stats(), 3);
     stack.stop().await;
 }
@@ -54,23 +44,14 @@ async fn purging_everything_makes_every_next_get_a_miss() {
     envelope_get(&stack, MAX, ADMIN).await.assert_status(200);
     snake_get(&stack, "", JOHN, ADMIN).await.assert_status(200);
     purge(&stack, "").await.assert_status(200);
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
-    envelope_get(&stack, MAX, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
+    admin_get_is(&stack, MAX, "MISS").await;
     snake_get(&stack, "", JOHN, ADMIN)
         .await
         .assert_status(200)
         .assert_cache("MISS");
     // ... and what is fetched after the purge is cached again.
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JOHN, "HIT").await;
     stack.stop().await;
 }
 
@@ -94,10 +75,7 @@ async fn a_malformed_purge_request_is_refused() {
     let wrong_method = send(client().get(format!("{}/cache/purge", stack.admin))).await;
     wrong_method.assert_status(405);
     // None of these purged anything.
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JOHN, "HIT").await;
     stack.stop().await;
 }
 
@@ -162,10 +140,7 @@ async fn metrics_count_lookups_that_ended_in_an_upstream_error() {
 async fn metrics_report_the_entries_and_bytes_the_cache_holds() {
     let stack = start_stack(30, "").await;
     for id in seed_ids() {
-        envelope_get(&stack, id, ADMIN)
-            .await
-            .assert_status(200)
-            .assert_cache("MISS");
+        admin_get_is(&stack, id, "MISS").await;
     }
     let text = metrics_until(&stack, |t| metric(t, "dragoman_cache_entries") == Some(3.0)).await;
     assert_eq!(metric(&text, "dragoman_cache_entries"), Some(3.0), "{text}");

@@ -6,8 +6,8 @@
 mod common;
 
 use common::cache::{
-    envelope_get, fake_get, fake_id, fake_own_get, get_bearer, snake_get, stack_with_fake, Fake,
-    Script, WRITER_ONLY,
+    admin_get_is, envelope_get, fake_get, fake_id, fake_own_get, get_bearer, snake_get,
+    stack_with_fake, Fake, Script, WRITER_ONLY,
 };
 use common::demo::{ADMIN, READER};
 use common::http::send;
@@ -23,14 +23,8 @@ use tokio::net::TcpListener;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cached_resource_still_needs_a_known_key_with_the_read_scope() {
     let stack = start_stack(30, WRITER_ONLY).await;
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JOHN, "MISS").await;
+    admin_get_is(&stack, JOHN, "HIT").await;
     let url = stack.url(&format!("/v1/users/user_{JOHN}"));
 
     let none = get_bearer(url.clone(), None, &[]).await;

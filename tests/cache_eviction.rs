@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::cache::{
-    envelope_get, fake_id, fake_own_get, get_bearer, snake_get, stack_with_fake,
+    admin_get_is, envelope_get, fake_id, fake_own_get, get_bearer, snake_get, stack_with_fake,
     stack_with_fake_upstream, Fake, Script, SNAKE_TO_CAMEL,
 };
 use common::demo::{ADMIN, JANE};
@@ -19,18 +19,9 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_put_through_one_route_evicts_what_another_route_cached_for_that_upstream_user() {
     let stack = start_stack(30, SNAKE_TO_CAMEL).await;
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
-    envelope_get(&stack, JANE, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
+    admin_get_is(&stack, JOHN, "HIT").await;
+    admin_get_is(&stack, JANE, "MISS").await;
 
     let put = send(
         client()
@@ -48,10 +39,7 @@ async fn a_put_through_one_route_evicts_what_another_route_cached_for_that_upstr
     assert_eq!(after.body["data"]["name"], "Ann Lee");
     assert_eq!(stack.camel.stats(), before + 1);
     // Other users of that upstream are untouched.
-    envelope_get(&stack, JANE, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JANE, "HIT").await;
     assert_eq!(stack.camel.stats(), before + 1);
     stack.stop().await;
 }
@@ -81,10 +69,7 @@ async fn a_put_through_the_envelope_route_evicts_what_the_snake_route_cached() {
 async fn a_put_to_one_upstream_leaves_another_upstreams_entry_for_the_same_user() {
     let stack = start_stack(30, "").await;
     // The same canonical user, cached for the camel backend and for the snake backend.
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
     let camel_url = stack.url(&format!("/api/users/{JOHN}"));
     get_bearer(camel_url.clone(), Some(ADMIN), &[])
         .await

@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::cache::{
-    envelope_get, fake_get, fake_id, fake_own_get, get_bearer, snake_get, stack_with_fake, Fake,
-    Script, WRITER_ONLY,
+    admin_get_is, envelope_get, fake_get, fake_id, fake_own_get, get_bearer, snake_get,
+    stack_with_fake, Fake, Script, WRITER_ONLY,
 };
 use common::demo::{ADMIN, NOBODY as UNKNOWN};
 use common::http::send;
@@ -63,10 +63,7 @@ async fn a_get_that_fails_upstream_with_the_cache_off_says_bypass() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_get_refused_by_the_gateway_still_carries_x_cache_and_never_a_hit() {
     let stack = start_stack(30, WRITER_ONLY).await;
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
     let url = stack.url(&format!("/v1/users/user_{JOHN}"));
     for (key, status) in [
         (None, 401),
@@ -88,10 +85,7 @@ async fn a_get_refused_by_the_gateway_still_carries_x_cache_and_never_a_hit() {
 async fn a_client_no_cache_request_bypasses_the_lookup_and_refreshes_the_entry() {
     let stack = start_stack(30, "").await;
     let url = stack.url(&format!("/v1/users/user_{JOHN}"));
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
     // The backend changes behind the gateway's back: the entry is now stale.
     let direct = send(
         client()
@@ -165,14 +159,8 @@ async fn a_route_with_a_zero_ttl_bypasses_while_other_routes_cache() {
             .assert_cache("BYPASS");
         assert_eq!(stack.camel.stats(), n);
     }
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("HIT");
+    admin_get_is(&stack, JOHN, "MISS").await;
+    admin_get_is(&stack, JOHN, "HIT").await;
     assert_eq!(stack.camel.stats(), 3);
     stack.stop().await;
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::cache::{envelope_get, snake_get, SNAKE_TO_CAMEL};
+use common::cache::{admin_get_is, envelope_get, snake_get, SNAKE_TO_CAMEL};
 use common::demo::ADMIN;
 use common::http::send;
 use common::*;
@@ -16,10 +16,7 @@ use serde_json::{json, Value};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_entry_serves_every_route_to_the_same_upstream() {
     let stack = start_stack(30, SNAKE_TO_CAMEL).await;
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
     let snake = snake_get(&stack, "/s2c", JOHN, ADMIN).await;
     snake.assert_status(200).assert_cache("HIT");
     assert!(snake.header("age").is_some(), "a hit carries Age");
@@ -60,10 +57,7 @@ async fn a_route_ttl_bounds_the_age_of_what_that_route_serves_from_a_shared_entr
     let extra = "\n[[routes]]\nstyle = \"snake\"\nupstream = \"camel-backend\"\nprefix = \"/short\"\ncache_ttl_secs = 1\n";
     let stack = start_stack(30, extra).await;
     // Filled through the envelope route, with the global 30 s TTL.
-    envelope_get(&stack, JOHN, ADMIN)
-        .await
-        .assert_status(200)
-        .assert_cache("MISS");
+    admin_get_is(&stack, JOHN, "MISS").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let short = snake_get(&stack, "/short", JOHN, ADMIN).await;
     short.assert_status(200);

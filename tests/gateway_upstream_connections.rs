@@ -10,12 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::demo::*;
-use common::fake::{read_request, upstream_config};
+use common::fake::{envelope_john_body, read_request, upstream_config};
 use common::http::send;
 use common::*;
 use dragoman::backends::BackendStyle::{Envelope, Snake};
 use reqwest::Method;
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
@@ -31,13 +30,7 @@ enum After {
 
 /// John as an envelope backend answers GET, named `name`, kept alive (no `Connection: close`).
 fn john(name: &str) -> String {
-    let body = json!({
-        "success": true,
-        "data": {"id": format!("user_{JOHN}"), "email": "john.doe@company.com",
-                 "name": name, "status": "active", "role": "billing_manager"},
-        "meta": {"timestamp": "2024-01-15T10:30:00Z", "request_id": "req_upstream"}
-    })
-    .to_string();
+    let body = envelope_john_body(name);
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()

@@ -110,9 +110,14 @@ impl Backends {
         }
     }
 
-    /// `dragoman serve` on the stack config (written to `dir/name`), its output discarded,
-    /// once its port answers; and that port.
-    async fn serve(&self, dir: &std::path::Path, name: &str) -> (std::process::Child, u16) {
+    /// `dragoman serve` on the stack config (written to `dir/name`), once its port answers;
+    /// and that port. Its log (info level) goes to `log`, or nowhere.
+    async fn serve(
+        &self,
+        dir: &std::path::Path,
+        name: &str,
+        log: Option<&std::path::Path>,
+    ) -> (std::process::Child, u16) {
         let (port, admin) = (free_port(), free_port());
         let path = dir.join(name);
         let config = stack_config(
@@ -125,13 +130,18 @@ impl Backends {
             "",
         );
         std::fs::write(&path, config).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dragoman"));
+        command
             .args(["serve", "--config"])
             .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stdout(Stdio::null());
+        match log {
+            Some(file) => command
+                .env("DRAGOMAN_LOG", "info")
+                .stderr(std::fs::File::create(file).unwrap()),
+            None => command.stderr(Stdio::null()),
+        };
+        let child = command.spawn().unwrap();
         wait_for_port(port).await;
         (child, port)
     }
@@ -141,7 +151,7 @@ impl Backends {
 async fn dragoman_serve_exits_cleanly_on_sigterm() {
     let backends = Backends::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, port) = backends.serve(dir.path(), "gw.toml").await;
+    let (mut child, port) = backends.serve(dir.path(), "gw.toml", None).await;
     let r = client()
         .get(format!("http://127.0.0.1:{port}/api/users/{JOHN}"))
         .bearer_auth("in-demo-admin")
@@ -166,7 +176,7 @@ async fn dragoman_serve_stops_on_sigterm_every_time_with_a_kept_alive_client() {
     let dir = tempfile::tempdir().unwrap();
     for round in 0..10 {
         let (mut child, port) = backends
-            .serve(dir.path(), &format!("gw-{round}.toml"))
+            .serve(dir.path(), &format!("gw-{round}.toml"), None)
             .await;
         let http = client();
         for _ in 0..round % 4 + 1 {
@@ -231,27 +241,10 @@ async fn the_demo_serves_its_printed_curl_lines_and_stops_on_ctrl_c() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_access_log_line_is_written_before_dragoman_serve_exits_on_sigterm() {
-    let envelope = start_backend(dragoman::backends::BackendStyle::Envelope).await;
-    let camel = start_backend(dragoman::backends::BackendStyle::Camel).await;
-    let snake = start_backend(dragoman::backends::BackendStyle::Snake).await;
-    let (port, admin) = (free_port(), free_port());
+    let backends = Backends::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gw.toml");
-    std::fs::write(
-        &path,
-        stack_config(&envelope, &camel, &snake, port, admin, 30, ""),
-    )
-    .unwrap();
-    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
-        .args(["serve", "--config"])
-        .arg(&path)
-        .env("DRAGOMAN_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    wait_for_port(port).await;
+    let log = dir.path().join("stderr.log");
+    let (mut child, port) = backends.serve(dir.path(), "gw.toml", Some(&log)).await;
     // Bounded: 200 requests on loopback, then the signal at once, while lines are queued.
     let http = client();
     for i in 0..200 {

@@ -41,6 +41,13 @@ pub async fn envelope_get(stack: &Stack, id: &str, key: &str) -> Reply {
     get_bearer(stack.url(&format!("/v1/users/user_{id}")), Some(key), &[]).await
 }
 
+/// The admin's envelope GET of `id`, which must answer 200 with `X-Cache: x_cache`.
+pub async fn admin_get_is(stack: &Stack, id: &str, x_cache: &str) -> Reply {
+    let r = envelope_get(stack, id, ADMIN).await;
+    r.assert_status(200).assert_cache(x_cache);
+    r
+}
+
 /// A snake client's GET through a route mounted at `prefix` (`?api_key=`).
 pub async fn snake_get(stack: &Stack, prefix: &str, id: &str, key: &str) -> Reply {
     send(client().get(stack.url(&format!("{prefix}/api/v1/user/{id}?api_key={key}")))).await

@@ -131,20 +131,29 @@ pub fn http_answer(status: &str, content_type: &str, body: &str) -> String {
     )
 }
 
-/// John as an envelope backend would answer GET.
-pub fn envelope_john_answer() -> String {
-    let body = json!({
+/// John, named `name`, as an envelope backend's GET body.
+pub fn envelope_john_body(name: &str) -> String {
+    json!({
         "success": true,
         "data": {
             "id": format!("user_{JOHN}"),
             "email": "john.doe@company.com",
-            "name": "John Doe",
+            "name": name,
             "status": "active",
             "role": "billing_manager"
         },
         "meta": {"timestamp": "2024-01-15T10:30:00Z", "request_id": "req_from_upstream"}
-    });
-    http_answer("200 OK", "application/json", &body.to_string())
+    })
+    .to_string()
+}
+
+/// John as an envelope backend would answer GET.
+pub fn envelope_john_answer() -> String {
+    http_answer(
+        "200 OK",
+        "application/json",
+        &envelope_john_body("John Doe"),
+    )
 }
 
 /// A recording upstream answering every request with John as an envelope backend would
